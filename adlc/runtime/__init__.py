@@ -1,0 +1,1 @@
+"""Reading inputs, running compiled analyses over chunks, merging and writing results."""

@@ -1,0 +1,66 @@
+"""The results of running an analysis: what every backend produces and every writer consumes.
+
+Results from different chunks (or processes, or Dask workers) merge associatively with `+`, so
+the answer does not depend on the chunking or `-j`. Counts are kept as a weighted sum, a sum of
+squared weights (for errors) and a raw count (CutLang prints raw bin counts on stdout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Counter:
+    """One cutflow row or search-region bin."""
+
+    label: str
+    sumw: float = 0.0
+    sumw2: float = 0.0
+    raw: int = 0
+
+    def __add__(self, other: Counter) -> Counter:
+        if other.label != self.label:
+            raise ValueError(f"cannot merge counters {self.label!r} and {other.label!r}")
+        return Counter(self.label, self.sumw + other.sumw, self.sumw2 + other.sumw2,
+                       self.raw + other.raw)
+
+    @property
+    def error(self) -> float:
+        return self.sumw2 ** 0.5
+
+
+@dataclass
+class RegionResult:
+    """Everything one region produces. `histograms` maps a name to a `hist.Hist` (Weight storage)."""
+
+    name: str
+    cutflow: list[Counter] = field(default_factory=list)
+    bins: list[Counter] = field(default_factory=list)
+    histograms: dict[str, Any] = field(default_factory=dict)
+
+    def __add__(self, other: RegionResult) -> RegionResult:
+        if other.name != self.name or len(other.cutflow) != len(self.cutflow) or len(
+                other.bins) != len(self.bins) or other.histograms.keys() != self.histograms.keys():
+            raise ValueError(f"cannot merge results of region {self.name!r}: shapes differ")
+        return RegionResult(
+            self.name,
+            [a + b for a, b in zip(self.cutflow, other.cutflow, strict=True)],
+            [a + b for a, b in zip(self.bins, other.bins, strict=True)],
+            {k: self.histograms[k] + other.histograms[k] for k in self.histograms},
+        )
+
+
+@dataclass
+class RunResult:
+    """All regions, in file order, plus the bookkeeping of what was read."""
+
+    regions: dict[str, RegionResult] = field(default_factory=dict)
+    events: int = 0
+
+    def __add__(self, other: RunResult) -> RunResult:
+        if other.regions.keys() != self.regions.keys():
+            raise ValueError("cannot merge results of different analyses")
+        return RunResult({k: self.regions[k] + other.regions[k] for k in self.regions},
+                         self.events + other.events)

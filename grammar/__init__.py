@@ -1,0 +1,1 @@
+"""The adlc grammar (adl.lark), shipped inside the package."""
