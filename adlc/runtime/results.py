@@ -33,12 +33,20 @@ class Counter:
 
 @dataclass
 class RegionResult:
-    """Everything one region produces. `histograms` maps a name to a `hist.Hist` (Weight storage)."""
+    """Everything one region produces. `histograms` maps a name to a `hist.Hist` (Weight storage).
+
+    `entries` counts the Fill calls per histogram (ROOT's fEntries, which CutLang's goldens
+    compare; it cannot be recovered from weighted contents). `titles` holds each histogram's
+    title as written in the ADL file, quote characters included (`"\"MET\""`); writers fall
+    back to the hist's own `label`, then to its name.
+    """
 
     name: str
     cutflow: list[Counter] = field(default_factory=list)
     bins: list[Counter] = field(default_factory=list)
     histograms: dict[str, Any] = field(default_factory=dict)
+    entries: dict[str, int] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
 
     def __add__(self, other: RegionResult) -> RegionResult:
         if other.name != self.name or len(other.cutflow) != len(self.cutflow) or len(
@@ -49,6 +57,10 @@ class RegionResult:
             [a + b for a, b in zip(self.cutflow, other.cutflow, strict=True)],
             [a + b for a, b in zip(self.bins, other.bins, strict=True)],
             {k: self.histograms[k] + other.histograms[k] for k in self.histograms},
+            # dict union keeps a deterministic key order (a set union would not)
+            {k: self.entries.get(k, 0) + other.entries.get(k, 0)
+             for k in {**self.entries, **other.entries}},
+            {**other.titles, **self.titles},
         )
 
 

@@ -1,0 +1,74 @@
+"""Canonical spellings of ADL's built-in names, shared by the front end and the semantic pass."""
+
+from __future__ import annotations
+
+# Per-object attributes (ADL.md §8.1) and the spellings seen in the three dialects.
+# Keys are lower-case unless the name is exact-case in CutLang (the one-letter tokens).
+_ATTRIBUTES = {
+    "pt": "pT", "eta": "eta", "phi": "phi", "pz": "pz", "abseta": "absEta", "rap": "rap",
+    "theta": "theta", "flavor": "flavor", "flavour": "flavor", "btagger": "flavor",
+    "btag": "BTag", "ctag": "CTag", "tautag": "TauTag", "pdgid": "pdgID", "idx": "IDX",
+    "index": "IDX", "dxy": "dxy", "d0": "dxy", "edxy": "edxy", "ed0": "edxy", "dz": "dz",
+    "edz": "edz", "z0": "z0", "ptcone": "ptcone", "etcone": "etcone", "absiso": "absiso",
+    "miniiso": "miniiso", "istight": "isTight", "ismedium": "isMedium", "medium": "isMedium",
+    "isloose": "isLoose", "loose": "isLoose", "tau32": "tau32", "genpartidx": "genPartIdx",
+    "vertexx": "vertexX", "vertexy": "vertexY", "vertexz": "vertexZ", "vertext": "vertexT",
+    "vertextr": "vertexTR", "daughterx": "daughterX", "daughtery": "daughterY",
+    "mass": "m", "charge": "q", "energy": "E", "nbj": "nbj", "constituents": "constituents",
+    "daughters": "daughters",
+}
+_EXACT_ATTRIBUTES = {"m": "m", "M": "m", "q": "q", "E": "E", "e": "E", "P": "P"}
+
+# Functions of several arguments, reducers and maths (§8.2-8.4, §5.7); lower-case keys.
+_FUNCTIONS = {
+    "dr": "dR", "dphi": "dPhi", "deta": "dEta", "cross": "Cross", "dot": "Dot",
+    "size": "size", "count": "size", "numof": "size", "sum": "sum", "min": "min", "max": "max",
+    "ave": "ave", "any": "any", "all": "all", "anyof": "anyof", "allof": "allof",
+    "abs": "abs", "sqrt": "sqrt", "cos": "cos", "sin": "sin", "tan": "tan", "sinh": "sinh",
+    "cosh": "cosh", "tanh": "tanh", "exp": "exp", "log": "log", "hstep": "hstep",
+    "delta": "delta", "pow": "pow", "fht": "fHT", "ht": "fHT", "add": "ADD",
+    "applyhm": "applyHM", "applyptf": "applyPTF", "scalept": "scalePT", "applyef": "applyEF",
+    "scalee": "scaleE",
+}
+
+# Event-level built-in names (§8.3), exact case as CutLang's lexer has most of them.
+EVENT_NAMES = {
+    "MET": "MET", "METLV": "METLV", "MetSig": "MetSig", "metsig": "MetSig",
+    "hardMET": "hardMET", "hardMETphi": "hardMETphi", "HT": "HT", "runNo": "runNo",
+    "runno": "runNo", "lbNo": "lbNo", "lbno": "lbNo", "eventNo": "eventNo",
+    "eventno": "eventNo", "RunYear": "RunYear", "mcChannelNumber": "mcChannelNumber",
+    "ALL": "ALL", "all": "ALL", "All": "ALL", "NONE": "NONE", "none": "NONE", "None": "NONE",
+    "fAplanarity": "fAplanarity", "fSphericity": "fSphericity",
+}
+
+# Built-in collections (§9): every lexer spelling to one canonical name.
+COLLECTIONS = {
+    "ELE": "Electron", "Ele": "Electron", "ele": "Electron", "Electron": "Electron",
+    "electron": "Electron",
+    "MUO": "Muon", "Muo": "Muon", "muo": "Muon", "Muon": "Muon", "muon": "Muon",
+    "TAU": "Tau", "Tau": "Tau", "tau": "Tau",
+    "PHO": "Photon", "Pho": "Photon", "pho": "Photon", "Photon": "Photon",
+    "JET": "Jet", "Jet": "Jet", "jet": "Jet",
+    "FJET": "FatJet", "FatJet": "FatJet", "fjet": "FatJet",
+    "GEN": "GenPart", "gen": "GenPart", "TRK": "Track", "trk": "Track",
+    "LEP": "Lepton", "BJET": "BJet", "QGJET": "QGJet", "NUMET": "Neutrino",
+}
+
+
+def canonical_attribute(name: str) -> str | None:
+    """`Pt`, `PT`, `pt` -> `pT`; None when `name` is not a built-in attribute."""
+    if name in _EXACT_ATTRIBUTES:
+        return _EXACT_ATTRIBUTES[name]
+    return _ATTRIBUTES.get(name.lower())
+
+
+def canonical_function(name: str) -> str:
+    """The canonical spelling of a built-in attribute or function; other names unchanged."""
+    attribute = canonical_attribute(name)
+    if attribute is not None:
+        return attribute
+    return _FUNCTIONS.get(name.lower(), name)
+
+
+def is_builtin_function(name: str) -> bool:
+    return canonical_attribute(name) is not None or name.lower() in _FUNCTIONS

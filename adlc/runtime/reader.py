@@ -1,0 +1,520 @@
+"""Reading ROOT inputs as chunks of flat numpy arrays, only the branches an analysis needs.
+
+Backends work on flat arrays (offsets + contents), so a `Chunk` hands them exactly that:
+
+* a jagged branch `Muon_pt` → its flat contents under `"Muon_pt"` (native byte order) and its
+  collection's offsets (int64, length n_events + 1, starting at 0) under `"Muon@offsets"`. The
+  collection (the *group*) is the branch name up to its first `_` (`Muon`), or the whole name if
+  it has none (`LHEPdfWeight`); branches of one group share one offsets array;
+* a scalar branch → a 1D array of length n_events (bools stay numpy bool);
+* `"Muon@offsets"` may itself be requested: it is computed from `nMuon` when no `Muon_*` branch
+  is read.
+
+Work is cut into `WorkItem`s (file, tree, entry range) by `partition`, so a process pool or Dask
+can read chunks independently with `read_chunk`; `iterate_chunks` does the same in one process
+and keeps each file open while it reads its chunks.
+
+Every failure the user can cause (missing, unreadable, non-ROOT, corrupt or truncated file,
+absent tree or branch) is an `AdlInputError` that names the file. uproot and awkward are imported
+only when a file is opened.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import struct
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from adlc.errors import AdlError, AdlInputError, AdlUsageError, Diagnostic, Span
+from adlc.runtime.schemas import (
+    Schema,
+    detect_schema,
+    get_schema,
+    missing_branch_error,
+    offsets_key,
+)
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+__all__ = [
+    "Chunk", "InputFile", "InputSet", "WorkItem", "branch_group", "file_info", "iterate_chunks",
+    "open_inputs", "partition", "read_chunk",
+]
+
+OFFSETS_SUFFIX = "@offsets"
+ROOT_MAGIC = b"root"
+_GLOB_CHARS = frozenset("*?[")
+
+
+# --- data types ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file with the tree to read and its number of entries."""
+
+    path: str
+    tree: str
+    num_entries: int
+
+
+@dataclass(frozen=True)
+class InputSet:
+    """The expanded, validated inputs of one run (all files share the tree name)."""
+
+    files: tuple[InputFile, ...]
+    tree: str
+    branch_names: tuple[str, ...]                                       # of the first file
+    branch_types: Mapping[str, str] = field(default_factory=dict, hash=False)  # name -> typename
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "branch_types", MappingProxyType(dict(self.branch_types)))
+
+    @property
+    def num_entries(self) -> int:
+        return sum(f.num_entries for f in self.files)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files)
+
+    def schema(self, name: str | None = None) -> Schema:
+        """The schema called `name`, or the one detected from the first file's branches."""
+        return get_schema(name) if name else detect_schema(self.branch_names)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """Entries [entry_start, entry_stop) of one file: the unit a worker reads."""
+
+    file: str
+    tree: str
+    entry_start: int
+    entry_stop: int
+    global_start: int = 0   # position of entry_start in the whole InputSet
+    index: int = 0          # position of this item in `partition`'s list
+
+    @property
+    def num_entries(self) -> int:
+        return self.entry_stop - self.entry_start
+
+
+@dataclass
+class Chunk:
+    """The arrays of one WorkItem. See the module docstring for the key conventions."""
+
+    file: str
+    entry_start: int
+    entry_stop: int
+    arrays: dict[str, np.ndarray]
+    global_start: int = 0
+    index: int = 0
+
+    @property
+    def num_entries(self) -> int:
+        return self.entry_stop - self.entry_start
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def _import(name: str) -> ModuleType:
+    """Import uproot/awkward on first use, with an install hint when missing."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:  # pragma: no cover - the test environment has both
+        raise AdlUsageError.one(
+            f"reading ROOT files needs the '{name}' package, which is not installed",
+            code="E400", hint="pip install 'adlc[run]'  (uproot, awkward)") from exc
+
+
+def _input_error(path: str, message: str, code: str, hint: str | None = None) -> AdlInputError:
+    return AdlInputError([Diagnostic(message, code=code, hint=hint, span=_file_span(path))])
+
+
+def _file_span(path: str) -> Span:
+    return Span(file=path)
+
+
+def branch_group(branch: str) -> str:
+    """The collection a branch belongs to: `Muon_pt` → `Muon`, `LHEPdfWeight` → itself."""
+    head, sep, _ = branch.partition("_")
+    return head if sep and head else branch
+
+
+def _is_url(path: str) -> bool:
+    return "://" in path
+
+
+# --- opening -------------------------------------------------------------------------------------
+
+
+def _expand(patterns: Sequence[str]) -> list[str]:
+    """Globs expand sorted; a glob matching nothing is an error; duplicates are dropped (a file
+    listed twice, e.g. by a glob and by name, would otherwise be counted twice)."""
+    if isinstance(patterns, str):  # a lone string would be iterated character by character
+        patterns = [patterns]
+    if not patterns:
+        raise AdlUsageError.one("no input files given", code="E406",
+                                hint="pass one or more ROOT files or globs such as 'data/*.root'")
+    out: list[str] = []
+    for pattern in patterns:
+        pattern = os.fspath(pattern)
+        if not _is_url(pattern) and _GLOB_CHARS & set(pattern):
+            matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
+            if not matches:
+                raise _input_error(pattern, f"no file matches {pattern!r}", "E406",
+                                   "check the path and quote the glob so the shell leaves it alone")
+            out.extend(matches)
+        else:
+            out.append(os.path.expanduser(pattern))
+    return list(dict.fromkeys(out))
+
+
+def _check_local_file(path: str) -> None:
+    """Catch the common failures before uproot does, with clearer messages than its own."""
+    if not os.path.exists(path):
+        raise _input_error(path, f"input file {path!r} does not exist", "E401")
+    if os.path.isdir(path):
+        raise _input_error(path, f"input {path!r} is a directory, not a ROOT file", "E401",
+                           f"to read every file in it, pass '{os.path.join(path, '*.root')}'")
+    if not os.access(path, os.R_OK):
+        raise _input_error(path, f"input file {path!r} is not readable (permission denied)",
+                           "E402")
+    size = os.path.getsize(path)
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+    except OSError as exc:
+        raise _input_error(path, f"cannot read input file {path!r}: {exc.strerror or exc}",
+                           "E402") from exc
+    if size == 0:
+        raise _input_error(path, f"input file {path!r} is empty", "E403")
+    if not header.startswith(ROOT_MAGIC):
+        raise _input_error(path, f"input file {path!r} is not a ROOT file", "E403",
+                           "a ROOT file starts with the bytes 'root'")
+    end = _root_file_end(header)
+    if end is not None and end > size:
+        raise _input_error(
+            path, f"input file {path!r} is truncated: its header says {end} bytes, "
+                  f"it has {size}", "E403", "the copy or download was probably interrupted")
+
+
+def _root_file_end(header: bytes) -> int | None:
+    """fEND from a ROOT file header: 4-byte fields for small files, 8-byte when version >= 1e6."""
+    if len(header) < 16:
+        return None
+    version, = struct.unpack(">i", header[4:8])
+    if version >= 1_000_000:
+        return struct.unpack(">q", header[12:20])[0] if len(header) >= 20 else None
+    return struct.unpack(">i", header[12:16])[0]
+
+
+def _open_file(path: str) -> Any:
+    """uproot.open with every failure turned into an AdlInputError naming the file."""
+    uproot = _import("uproot")
+    if not _is_url(path):
+        _check_local_file(path)
+    try:
+        # No caches: chunks are read once each, and caching them would only hold memory.
+        return uproot.open(path, object_cache=None, array_cache=None)
+    except FileNotFoundError as exc:
+        raise _input_error(path, f"input file {path!r} does not exist", "E401") from exc
+    except PermissionError as exc:
+        raise _input_error(path, f"input file {path!r} is not readable (permission denied)",
+                           "E402") from exc
+    except Exception as exc:  # uproot raises OSError, ValueError, DeserializationError...
+        raise _corrupt(path, exc) from exc
+
+
+def _corrupt(path: str, exc: BaseException, what: str = "") -> AdlInputError:
+    detail = " ".join(str(exc).split())[:300]
+    return _input_error(path, f"input file {path!r} is corrupt or truncated{what}: "
+                              f"{type(exc).__name__}: {detail}", "E403")
+
+
+def _trees_in(handle: Any) -> list[str]:
+    return [k for k, cls in handle.classnames(recursive=True, cycle=False).items()
+            if cls in ("TTree", "TNtuple", "TChain")]
+
+
+def _get_tree(handle: Any, path: str, tree: str | None) -> Any:
+    """The named tree, or the default: `Events`, else the file's only tree."""
+    try:
+        trees = _trees_in(handle)
+    except Exception as exc:
+        raise _corrupt(path, exc) from exc
+    if tree is None:
+        if "Events" in trees:
+            tree = "Events"
+        elif len(trees) == 1:
+            tree = trees[0]
+        else:
+            listed = ", ".join(trees) if trees else "none"
+            raise _input_error(path, f"cannot choose a tree in {path!r}: found {listed}", "E404",
+                               "name one with --tree")
+    if tree not in trees:
+        listed = ", ".join(repr(t) for t in trees) if trees else "no trees at all"
+        raise _input_error(path, f"no tree {tree!r} in {path!r}; it has {listed}", "E404",
+                           "name the right one with --tree" if trees else None)
+    try:
+        return handle[tree]
+    except Exception as exc:
+        raise _corrupt(path, exc, f" (reading tree {tree!r})") from exc
+
+
+def open_inputs(paths_or_globs: Sequence[str], tree: str | None = None) -> InputSet:
+    """Expand globs, open every file, check the tree exists in each and count entries."""
+    files: list[InputFile] = []
+    branch_names: tuple[str, ...] = ()
+    branch_types: dict[str, str] = {}
+    for path in _expand(paths_or_globs):
+        with _open_file(path) as handle:
+            ttree = _get_tree(handle, path, tree)
+            tree = tree or ttree.name
+            try:
+                files.append(InputFile(path, tree, int(ttree.num_entries)))
+                if not branch_names:
+                    branch_names = tuple(b.name for b in ttree.branches)
+                    branch_types = {b.name: b.typename for b in ttree.branches}
+            except Exception as exc:
+                raise _corrupt(path, exc) from exc
+    assert tree is not None  # _expand never returns an empty list
+    return InputSet(tuple(files), tree, branch_names, branch_types)
+
+
+# --- partitioning --------------------------------------------------------------------------------
+
+
+def partition(inputs: InputSet, chunk_size: int, max_events: int | None = None) -> list[WorkItem]:
+    """Cut the inputs into work items of at most `chunk_size` entries, first `max_events` only.
+
+    Items never span two files. The list is deterministic, so results merged in item order do
+    not depend on how many workers read them.
+    """
+    if chunk_size < 1:
+        raise AdlUsageError.one(f"chunk size must be at least 1, got {chunk_size}", code="E407")
+    if max_events is not None and max_events < 0:
+        raise AdlUsageError.one(f"the number of events must not be negative, got {max_events}",
+                                code="E407")
+    budget = inputs.num_entries if max_events is None else min(max_events, inputs.num_entries)
+    items: list[WorkItem] = []
+    global_start = 0
+    for f in inputs.files:
+        stop_in_file = min(f.num_entries, budget - global_start)
+        for start in range(0, max(stop_in_file, 0), chunk_size):
+            stop = min(start + chunk_size, stop_in_file)
+            items.append(WorkItem(f.path, f.tree, start, stop, global_start + start, len(items)))
+        global_start += max(stop_in_file, 0)
+        if global_start >= budget:
+            break
+    return items
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to read from one tree for one list of requested names."""
+
+    read: tuple[str, ...]            # branches to read from the file
+    zeros: tuple[str, ...]           # requested branches absent and read as zero
+    jagged: Mapping[str, str]        # every jagged branch read -> its group
+    counters: Mapping[str, str]      # group -> counter branch read only to make offsets
+    requested: tuple[str, ...]       # what the caller asked for (keys of the chunk)
+
+
+def _plan(ttree: Any, path: str, branches: Sequence[str],
+          missing_as_zero: Collection[str]) -> _Plan:
+    """Check every requested name against the tree and decide what to read. Collects every
+    missing branch into one error instead of stopping at the first."""
+    present = {b.name: b for b in ttree.branches}
+    counter_of = {name: _counter_name(b) for name, b in present.items()}
+    group_counters = {branch_group(n): c for n, c in counter_of.items() if c}
+    read: list[str] = []
+    zeros: list[str] = []
+    missing: list[str] = []
+    need_offsets: list[str] = []
+    for name in dict.fromkeys(branches):
+        if name.endswith(OFFSETS_SUFFIX):
+            group = name[: -len(OFFSETS_SUFFIX)]
+            if group in group_counters:
+                need_offsets.append(group)
+            else:
+                missing.append(name)
+        elif name in present:
+            read.append(name)
+        elif name in missing_as_zero:
+            zeros.append(name)
+            if branch_group(name) in group_counters:
+                need_offsets.append(branch_group(name))
+        else:
+            missing.append(name)
+    if missing:
+        names = list(present)
+        diags = [d for m in missing
+                 for d in missing_branch_error(m, names, f"tree {ttree.name!r} of {path!r}")
+                 .diagnostics]
+        raise AdlInputError([Diagnostic(d.message, _file_span(path), d.code, "error", d.hint)
+                             for d in diags])
+    jagged = {n: branch_group(n) for n in read if counter_of[n]}
+    groups_read = set(jagged.values())
+    counters: dict[str, str] = {}
+    for group in need_offsets:
+        if group not in groups_read and group not in counters:
+            counter = group_counters[group]
+            # A jagged branch's count leaf is a scalar branch; read that (cheap) if it is one.
+            counters[group] = counter if counter in present else _first_jagged(counter_of, group)
+    return _Plan(tuple(read) + tuple(c for c in counters.values() if c not in read),
+                 tuple(zeros), jagged, counters, tuple(dict.fromkeys(branches)))
+
+
+def _counter_name(branch: Any) -> str | None:
+    """The name of a branch's count leaf (`nMuon` for `Muon_pt[nMuon]`), None for scalars."""
+    leaf = branch.count_leaf
+    return None if leaf is None else str(leaf.member("fName"))
+
+
+def _first_jagged(counter_of: Mapping[str, str | None], group: str) -> str:
+    return next(n for n, c in counter_of.items() if c and branch_group(n) == group)
+
+
+def _native(arr: np.ndarray) -> np.ndarray:
+    """Contiguous, native-endian: numba and cupy reject big-endian views."""
+    arr = np.asarray(arr)
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return np.ascontiguousarray(arr)
+
+
+def _flatten(name: str, path: str, array: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """(contents, offsets) of a one-level jagged array, (values, None) of a flat one."""
+    ak = _import("awkward")
+    layout = array.layout
+    if isinstance(layout, ak.contents.NumpyArray) and layout.data.ndim == 1:
+        return _native(layout.data), None
+    if isinstance(layout, ak.contents.ListOffsetArray | ak.contents.ListArray):
+        layout = layout.to_ListOffsetArray64(True)  # offsets start at 0 over exactly its content
+        content = layout.content
+        if isinstance(content, ak.contents.NumpyArray) and content.data.ndim == 1:
+            offsets = np.asarray(layout.offsets, dtype=np.int64)
+            return _native(content.data[: offsets[-1]]), _native(offsets)
+    raise _input_error(path, f"branch {name!r} in {path!r} has type {array.type}, which adlc "
+                             "cannot read (only numbers, bools and one-level lists of them)", "E409")
+
+
+def _offsets_from_counts(counts: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets
+
+
+def _assemble(plan: _Plan, raw: Mapping[str, Any], path: str, n: int) -> dict[str, np.ndarray]:
+    """Turn uproot's awkward arrays into the chunk's flat arrays and shared offsets."""
+    out: dict[str, np.ndarray] = {}
+    offsets: dict[str, np.ndarray] = {}
+    for name in plan.read:
+        values, offs = _flatten(name, path, raw[name])
+        group = plan.jagged.get(name)
+        if offs is not None and group is not None:
+            _store_offsets(offsets, group, offs, name, path)
+        if name in plan.requested:
+            out[name] = values
+    for group, counter in plan.counters.items():
+        values, offs = _flatten(counter, path, raw[counter])
+        _store_offsets(offsets, group, offs if offs is not None else _offsets_from_counts(values),
+                       counter, path)
+    for name in plan.zeros:  # CutLang reads a missing branch as 0 (Schema.missing_reads_zero)
+        group_offsets = offsets.get(branch_group(name))
+        length = n if group_offsets is None else int(group_offsets[-1])
+        out[name] = np.zeros(length, dtype=np.float32)
+    for group, offs in offsets.items():
+        out[offsets_key(group)] = offs
+    return out
+
+
+def _store_offsets(offsets: dict[str, np.ndarray], group: str, offs: np.ndarray, name: str,
+                   path: str) -> None:
+    """Branches of one group must agree on their counts (they share one offsets array)."""
+    previous = offsets.setdefault(group, offs)
+    if previous is not offs and not np.array_equal(previous, offs):
+        raise _input_error(path, f"branch {name!r} in {path!r} has different per-event counts "
+                                 f"from the other {group}_* branches", "E409")
+
+
+def _read_plan(ttree: Any, plan: _Plan, item: WorkItem) -> dict[str, np.ndarray]:
+    wanted = set(plan.read)
+    raw: Mapping[str, Any] = {}
+    if wanted:
+        try:
+            raw = ttree.arrays(filter_name=wanted.__contains__, entry_start=item.entry_start,
+                               entry_stop=item.entry_stop, library="ak", how=dict)
+        except AdlError:
+            raise
+        except Exception as exc:
+            raise _corrupt(item.file, exc, f" (reading entries {item.entry_start}-"
+                                           f"{item.entry_stop} of tree {item.tree!r})") from exc
+    return _assemble(plan, raw, item.file, item.num_entries)
+
+
+def read_chunk(item: WorkItem, branches: Sequence[str],
+               missing_as_zero: Collection[str] = frozenset()) -> Chunk:
+    """Read one work item on its own (opens and closes the file): for process pools."""
+    with _open_file(item.file) as handle:
+        ttree = _get_tree(handle, item.file, item.tree)
+        plan = _plan(ttree, item.file, branches, missing_as_zero)
+        return _chunk(item, _read_plan(ttree, plan, item))
+
+
+def _chunk(item: WorkItem, arrays: dict[str, np.ndarray]) -> Chunk:
+    return Chunk(item.file, item.entry_start, item.entry_stop, arrays, item.global_start,
+                 item.index)
+
+
+def iterate_chunks(inputs: InputSet, branches: Sequence[str], chunk_size: int,
+                   max_events: int | None = None,
+                   missing_as_zero: Collection[str] = frozenset()) -> Iterator[Chunk]:
+    """Yield the chunks of `partition(inputs, chunk_size, max_events)` in order, reading only
+    `branches` (plus a counter where only a collection's offsets are wanted).
+
+    `missing_as_zero`: branches that read as zeros when a file lacks them (pass
+    `schema.missing_reads_zero`); any other absent branch is an AdlInputError.
+    """
+    items = partition(inputs, chunk_size, max_events)
+    for path in dict.fromkeys(item.file for item in items):
+        with _open_file(path) as handle:
+            ttree = _get_tree(handle, path, inputs.tree)
+            plan = _plan(ttree, path, branches, missing_as_zero)
+            for item in items:
+                if item.file == path:
+                    yield _chunk(item, _read_plan(ttree, plan, item))
+
+
+# --- provenance ----------------------------------------------------------------------------------
+
+
+def file_info(path: str) -> dict[str, object]:
+    """Path, size and sha256 of an input, for the JSON summary (read in 1 MiB blocks)."""
+    if not os.path.isfile(path):
+        raise _input_error(path, f"input file {path!r} does not exist", "E401")
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise _input_error(path, f"cannot read input file {path!r}: {exc.strerror or exc}",
+                           "E402") from exc
+    return {"path": os.path.abspath(path), "size": os.path.getsize(path),
+            "sha256": digest.hexdigest()}
