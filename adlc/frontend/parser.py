@@ -146,6 +146,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, line: LogicalLine, file: str) -> Di
 
 def _describe(token: Token) -> str:
     text = str(token)
+    if token.type == "VALUE":  # the catch-all terminal: show just the first word
+        text = text.split()[0] if text.split() else text
     if token.type == "NAME":
         return f"name `{text}`"
     if token.type in ("NUMBER", "NEG_NUMBER"):
@@ -153,9 +155,16 @@ def _describe(token: Token) -> str:
     return f"`{text}`"
 
 
+_OPERATORS = {"CMP_OP", "PLUS", "MINUS", "MUL_OP", "AND", "OR", "BIT_OP", "CIRCUMFLEX",
+              "RANGE_OP", "QMARK", "LSQB", "DOT"}
+
+
 def _expected(names) -> str:
-    names = set(names)
+    names = set(names) - {"ALIAS", "CSV", "SORT_ORDER", "VALUE"}
     words: list[str] = []
+    if len(names & _OPERATORS) >= 4:
+        words.append("an operator")
+        names -= _OPERATORS
     if names & _EXPRESSION_START and len(names & _EXPRESSION_START) >= 3:
         words.append("an expression")
         names -= _EXPRESSION_START

@@ -416,10 +416,14 @@ def _chunk_columns(schema: str, n: int, global_start: int, rng: np.random.Genera
 
 
 def _mktree_types(layout: tuple[BranchSpec, ...]) -> dict[str, Any]:
+    """Branch types for mktree. Jagged ones as awkward type objects: a "var * float32" string
+    would be parsed by awkward's datashape parser once per branch, which costs ~1 s per file."""
+    import awkward as ak
+
     out: dict[str, Any] = {}
     for b in layout:
         kind = np.dtype(b.dtype)
-        out[b.name] = f"var * {kind.name}" if b.jagged else kind
+        out[b.name] = ak.types.ListType(ak.types.NumpyType(kind.name)) if b.jagged else kind
     return out
 
 

@@ -302,7 +302,7 @@ _NANO_EVENT = {
 NANOAOD = Schema(
     name="nanoaod",
     tree="Events",
-    collections=_nano_collections(jet_flavor="Jet_btagDeepB"),
+    collections=_nano_collections(jet_flavor="btagDeepB"),
     event=_NANO_EVENT,
     description="CMS NanoAOD (CutLang CMSNANO): flavor = Jet_btagDeepB",
 )
@@ -317,7 +317,7 @@ NANOAOD = Schema(
 RUN2012 = Schema(
     name="run2012",
     tree="Events",
-    collections=_nano_collections(jet_flavor="Jet_btagDeepB"),
+    collections=_nano_collections(jet_flavor="btagDeepB"),
     event=_NANO_EVENT,
     missing_reads_zero=frozenset({
         "Jet_btagDeepB", "Muon_miniPFRelIso_all", "Electron_miniPFRelIso_all", "Photon_sieie",

@@ -1,0 +1,39 @@
+# adlc: two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := demo-out
+
+.PHONY: setup demo test lint bench clean
+
+$(STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,plots]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p $(DEMO)
+	@echo "== adlc check: the examples"
+	$(BIN)/adlc check examples/*.adl examples/benchmarks/*.adl
+	@echo "== adlc fmt: examples/zmumu.adl in canonical form"
+	$(BIN)/adlc fmt examples/zmumu.adl
+	@if $(BIN)/python -c "import adlc.driver" 2>/dev/null; then \
+	  echo "== adlc generate: 20000 NanoAOD-like events"; \
+	  $(BIN)/adlc generate --schema nanoaod -n 20000 -o $(DEMO)/sample.root && \
+	  echo "== adlc run: examples/zmumu.adl" && \
+	  $(BIN)/adlc run examples/zmumu.adl -i $(DEMO)/sample.root -o $(DEMO)/zmumu --force && \
+	  echo "outputs are in $(DEMO)/zmumu/"; \
+	fi
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check adlc stdlib tests
+
+clean:
+	rm -rf $(VENV) $(DEMO) build dist *.egg-info .pytest_cache .ruff_cache
