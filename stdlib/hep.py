@@ -127,17 +127,19 @@ def fMTauTau(apx: float, apy: float, apz: float, ae: float,
 # MT2: bisection on the trial mass (Cheng & Han, arXiv:0810.5178), massless invisible particles.
 #
 # For a trial mass M the invisible momentum q of the first leg may lie in the region
-# A(M) = {q : mT(a, q) <= M} and the second leg's pmiss - q in B(M) = {q : mT(b, pmiss - q) <= M};
+# A(M) = {q : mT(a, q) <= M}, the second leg's pmiss - q in B(M) = {q : mT(b, pmiss - q) <= M};
 # MT2 is the smallest M for which A(M) and B(M) meet.  Both regions are convex (an ellipse for a
-# massive visible, a parabola for a massless one), grow with M, and have a focus at q = 0
-# (resp. q = pmiss) where mT is minimal.  They meet iff a point of the boundary of A lies in B,
-# or B lies inside A (then its focus pmiss is in A).  The boundary of A, written in polar form
-# around its focus, r(phi) = (M^2 - ma^2) / (2 (Ea - pa.n(phi))), is parametrised rationally by
-# t = tan(phi / 2); inserting it into B's quadratic form times the squared denominator gives a
-# quartic P(t) whose sign is that of mT(b) - M.  The minimum of P sits at a root of the cubic P',
-# so the test evaluates B's condition exactly at those few boundary points (plus t = 0 and
-# phi = pi).  Unlike counting the roots of a resultant, this cannot be fooled by complex
-# intersection points that share a real coordinate (symmetric events).
+# massive visible particle, a parabola for a massless one), grow with M, and contain their foci
+# q = 0 and q = pmiss.  They meet iff a point of the boundary of A lies in B, or B lies inside A
+# (then the focus pmiss is in A).  We parametrise the boundary of A by a real t and insert it into
+# B's quadratic form: that gives a quartic P(t) whose sign is the sign of mT(b) - M at the point
+# (for the ellipse, in polar form around its focus with t = tan(phi / 2), times the squared
+# denominator; for the parabola, t is the coordinate across its axis).  The minimum of P lies at a
+# root of the cubic P', so B's condition is checked directly (mT(b) <= M) at those few boundary
+# points.  Unlike counting the real roots of a resultant, as mt2_bisect does, this cannot be
+# fooled by complex intersection points sharing a real coordinate (symmetric events), and the
+# coefficients are formed with Lagrange's identity, E^2 |k|^2 - (p.k)^2 = m^2 |k|^2 + (p x k)^2,
+# so nothing large cancels in the quartic's leading terms.
 
 # mt2_bisect treats both visible particles as massless when both masses are below sqrt(0.1) on the
 # scale where max(Ea, Eb, |pmiss|) = 100, i.e. m^2 < 1e-5 scale^2; we copy that switch because it
@@ -153,9 +155,41 @@ def _mt_sq(m: float, et: float, px: float, py: float, kx: float, ky: float) -> f
     return m * m + 2.0 * (et * math.sqrt(kx * kx + ky * ky) - (px * kx + py * ky))
 
 
+def _quad_mul(a0: float, a1: float, a2: float, b0: float, b1: float,
+              b2: float) -> tuple[float, float, float, float, float]:
+    """Coefficients (t^0 .. t^4) of the product of two quadratics."""
+    return (a0 * b0, a0 * b1 + a1 * b0, a0 * b2 + a1 * b1 + a2 * b0, a1 * b2 + a2 * b1, a2 * b2)
+
+
+def _quartic_of_b(mb: float, db: float, kx0: float, kx1: float, kx2: float, ky0: float,
+                  ky1: float, ky2: float, bx: float, by: float, w0: float, w1: float,
+                  w2: float) -> tuple[float, float, float, float, float]:
+    """P = mb^2 |K|^2 + (b x K)^2 - 2 db W (b.K) - db^2 W^2 for quadratics K(t), W(t).
+
+    This is W^2 (Eb^2 |k|^2 - (b.k + db)^2) with k = K / W: negative exactly where mT(b, k) < M.
+    """
+    sx = _quad_mul(kx0, kx1, kx2, kx0, kx1, kx2)
+    sy = _quad_mul(ky0, ky1, ky2, ky0, ky1, ky2)
+    c0 = bx * ky0 - by * kx0
+    c1 = bx * ky1 - by * kx1
+    c2 = bx * ky2 - by * kx2
+    cr = _quad_mul(c0, c1, c2, c0, c1, c2)
+    d0 = bx * kx0 + by * ky0
+    d1 = bx * kx1 + by * ky1
+    d2 = bx * kx2 + by * ky2
+    wd = _quad_mul(w0, w1, w2, d0, d1, d2)
+    ww = _quad_mul(w0, w1, w2, w0, w1, w2)
+    m2 = mb * mb
+    return (m2 * (sx[0] + sy[0]) + cr[0] - 2.0 * db * wd[0] - db * db * ww[0],
+            m2 * (sx[1] + sy[1]) + cr[1] - 2.0 * db * wd[1] - db * db * ww[1],
+            m2 * (sx[2] + sy[2]) + cr[2] - 2.0 * db * wd[2] - db * db * ww[2],
+            m2 * (sx[3] + sy[3]) + cr[3] - 2.0 * db * wd[3] - db * db * ww[3],
+            m2 * (sx[4] + sy[4]) + cr[4] - 2.0 * db * wd[4] - db * db * ww[4])
+
+
 def _cubic_polish(t: float, a: float, b: float, c: float) -> float:
     """A few guarded Newton steps on t^3 + a t^2 + b t + c (closed-form roots lose digits)."""
-    for _ in range(3):
+    for _ in range(4):
         f = ((t + a) * t + b) * t + c
         d = (3.0 * t + 2.0 * a) * t + b
         if d == 0.0:
@@ -168,103 +202,128 @@ def _cubic_polish(t: float, a: float, b: float, c: float) -> float:
     return t
 
 
-def _boundary_point_in_b(t: float, m2: float, da: float, ea: float, pax: float, pay: float,
-                         mb: float, eb: float, pbx: float, pby: float, pmx: float) -> bool:
-    """Is the point of A's boundary at parameter t = tan(phi / 2) inside (or on) region B?"""
-    if not math.isfinite(t):
-        return False
-    phi = 2.0 * math.atan(t)
-    nx = math.cos(phi)
-    ny = math.sin(phi)
-    den = ea - (pax * nx + pay * ny)
-    if den <= 0.0:
-        return False  # the point at infinity of a parabola
-    r = da / den
-    return _mt_sq(mb, eb, pbx, pby, pmx - r * nx, -r * ny) <= m2
-
-
-def _mt2_feasible(big_m: float, ma: float, ea: float, pax: float, pay: float,
-                  mb: float, eb: float, pbx: float, pby: float, pmx: float) -> bool:
-    """Do A(M) and B(M) meet?  Frame: pmiss = (pmx, 0) with pmx >= 0; ma >= mb; M > ma."""
-    m2 = big_m * big_m
-    # One focus inside the other region (covers B inside A and A inside B).
-    if _mt_sq(mb, eb, pbx, pby, pmx, 0.0) <= m2 or _mt_sq(ma, ea, pax, pay, pmx, 0.0) <= m2:
-        return True
-    da = 0.5 * (m2 - ma * ma)
-    db = 0.5 * (m2 - mb * mb)
-    # Boundary of A: q(t) = da (1 - t^2, 2 t) / D(t), D(t) = d2 t^2 + d1 t + d0.
-    d2 = ea + pax
-    d1 = -2.0 * pay
-    d0 = ea - pax
-    # K(t) = D(t) (pmiss - q(t)), componentwise quadratic in t (pmiss has no y component).
-    kx2 = pmx * d2 + da
-    kx1 = pmx * d1
-    kx0 = pmx * d0 - da
-    ky1 = -2.0 * da
-    # L(t) = pb.K(t) + db D(t); P(t) = eb^2 |K|^2 - L^2 = D^2 (eb^2 |k|^2 - (pb.k + db)^2).
-    l2 = pbx * kx2 + db * d2
-    l1 = pbx * kx1 + pby * ky1 + db * d1
-    l0 = pbx * kx0 + db * d0
-    e2 = eb * eb
-    c4 = e2 * kx2 * kx2 - l2 * l2
-    c3 = 2.0 * (e2 * kx2 * kx1 - l2 * l1)
-    c2 = e2 * (kx1 * kx1 + 2.0 * kx2 * kx0 + ky1 * ky1) - (l1 * l1 + 2.0 * l2 * l0)
-    c1 = 2.0 * (e2 * kx1 * kx0 - l1 * l0)
-    # Candidates: phi = pi (t = infinity, evaluated directly), t = 0, the critical points of P.
-    den = ea + pax
-    if den > 0.0 and _mt_sq(mb, eb, pbx, pby, pmx + da / den, 0.0) <= m2:
-        return True
-    if _boundary_point_in_b(0.0, m2, da, ea, pax, pay, mb, eb, pbx, pby, pmx):
-        return True
-    # P'(t) = 4 c4 t^3 + 3 c3 t^2 + 2 c2 t + c1.
-    scale = max(abs(c3), abs(c2), abs(c1))
-    if c4 != 0.0:
-        a = 0.75 * c3 / c4
-        b = 0.5 * c2 / c4
-        c = 0.25 * c1 / c4
-        q = (a * a - 3.0 * b) / 9.0
-        r = (2.0 * a * a * a - 9.0 * a * b + 27.0 * c) / 54.0
-        q3 = q * q * q
-        if r * r < q3:
-            theta = math.acos(max(-1.0, min(1.0, r / math.sqrt(q3))))
-            sq = -2.0 * math.sqrt(q)
-            for k in range(3):
-                t = sq * math.cos((theta + 2.0 * math.pi * (k - 1)) / 3.0) - a / 3.0
-                t = _cubic_polish(t, a, b, c)
-                if _boundary_point_in_b(t, m2, da, ea, pax, pay, mb, eb, pbx, pby, pmx):
-                    return True
-        else:
-            s = abs(r) + math.sqrt(r * r - q3)
-            big_a = -math.copysign(s ** (1.0 / 3.0), r)
-            big_b = q / big_a if big_a != 0.0 else 0.0
-            t = _cubic_polish(big_a + big_b - a / 3.0, a, b, c)
-            if _boundary_point_in_b(t, m2, da, ea, pax, pay, mb, eb, pbx, pby, pmx):
-                return True
-            # Real part of the complex pair: where a (near-)double root of P' would sit.
-            t = -0.5 * (big_a + big_b) - a / 3.0
-            if _boundary_point_in_b(t, m2, da, ea, pax, pay, mb, eb, pbx, pby, pmx):
-                return True
-    if abs(c4) <= 1e-12 * scale:
-        # (Nearly) cubic P: the critical points of 3 c3 t^2 + 2 c2 t + c1 as extra candidates.
+def _quartic_candidates(c4: float, c3: float, c2: float,
+                        c1: float) -> tuple[float, float, float, float, float]:
+    """Where the quartic c4 t^4 + ... + c0 (c4 > 0) may take its minimum: the real roots of its
+    derivative, the real part of a complex pair (a near-double root) and, when c4 is tiny, the
+    roots of the derivative with c4 dropped.  Missing entries are NaN; any t is a valid guess.
+    """
+    out0 = out1 = out2 = out3 = out4 = math.nan
+    a = 0.75 * c3 / c4
+    b = 0.5 * c2 / c4
+    c = 0.25 * c1 / c4
+    q = (a * a - 3.0 * b) / 9.0
+    r = (2.0 * a * a * a - 9.0 * a * b + 27.0 * c) / 54.0
+    q3 = q * q * q
+    if r * r < q3:
+        theta = math.acos(max(-1.0, min(1.0, r / math.sqrt(q3))))
+        sq = -2.0 * math.sqrt(q)
+        out0 = _cubic_polish(sq * math.cos((theta - 2.0 * math.pi) / 3.0) - a / 3.0, a, b, c)
+        out1 = _cubic_polish(sq * math.cos(theta / 3.0) - a / 3.0, a, b, c)
+        out2 = _cubic_polish(sq * math.cos((theta + 2.0 * math.pi) / 3.0) - a / 3.0, a, b, c)
+    else:
+        s = abs(r) + math.sqrt(r * r - q3)
+        big_a = -math.copysign(s ** (1.0 / 3.0), r)
+        big_b = q / big_a if big_a != 0.0 else 0.0
+        out0 = _cubic_polish(big_a + big_b - a / 3.0, a, b, c)
+        out1 = -0.5 * (big_a + big_b) - a / 3.0
+    if abs(c4) <= 1e-12 * max(abs(c3), abs(c2), abs(c1)):
         qa = 3.0 * c3
         qb = 2.0 * c2
         if qa != 0.0:
             disc = qb * qb - 4.0 * qa * c1
             if disc >= 0.0:
                 sd = math.sqrt(disc)
-                for t in ((-qb + sd) / (2.0 * qa), (-qb - sd) / (2.0 * qa)):
-                    if _boundary_point_in_b(t, m2, da, ea, pax, pay, mb, eb, pbx, pby, pmx):
-                        return True
+                out3 = (-qb + sd) / (2.0 * qa)
+                out4 = (-qb - sd) / (2.0 * qa)
         elif qb != 0.0:
-            t = -c1 / qb
-            if _boundary_point_in_b(t, m2, da, ea, pax, pay, mb, eb, pbx, pby, pmx):
+            out3 = -c1 / qb
+    return out0, out1, out2, out3, out4
+
+
+def _ellipse_point_in_b(t: float, m2: float, da: float, ea: float, ax: float, ay: float,
+                        mb: float, eb: float, bx: float, by: float, mx: float) -> bool:
+    """Is the point of the ellipse A at t = tan(phi / 2) (polar angle around q = 0) inside B?"""
+    if not math.isfinite(t):
+        return False
+    phi = 2.0 * math.atan(t)
+    nx = math.cos(phi)
+    ny = math.sin(phi)
+    r = da / (ea - (ax * nx + ay * ny))
+    return _mt_sq(mb, eb, bx, by, mx - r * nx, -r * ny) <= m2
+
+
+def _parabola_point_in_b(v: float, m2: float, kappa: float, ux: float, uy: float, mb: float,
+                         eb: float, bx: float, by: float, mx: float) -> bool:
+    """Is the point of the parabola A at coordinate v across its axis inside B?"""
+    if not math.isfinite(v):
+        return False
+    along = (v * v - kappa * kappa) / (2.0 * kappa)
+    qx = along * ux - v * uy
+    qy = along * uy + v * ux
+    return _mt_sq(mb, eb, bx, by, mx - qx, -qy) <= m2
+
+
+def _mt2_feasible(big_m: float, ma: float, ea: float, ax: float, ay: float,
+                  mb: float, eb: float, bx: float, by: float, mx: float) -> bool:
+    """Do A(M) and B(M) meet?  Frame: pmiss = (mx, 0), mx >= 0; ma >= mb; M > ma; ea > 0."""
+    m2 = big_m * big_m
+    # A focus inside the other region (covers B inside A, and A inside B).
+    if _mt_sq(mb, eb, bx, by, mx, 0.0) <= m2 or _mt_sq(ma, ea, ax, ay, mx, 0.0) <= m2:
+        return True
+    da = 0.5 * (m2 - ma * ma)
+    db = 0.5 * (m2 - mb * mb)
+    if ma > 0.0:
+        # Ellipse: q(t) = da (1 - t^2, 2 t) / W(t), W(t) = (ea + ax) t^2 - 2 ay t + (ea - ax) > 0,
+        # and K(t) = W(t) (pmiss - q(t)).
+        w0 = ea - ax
+        w1 = -2.0 * ay
+        w2 = ea + ax
+        c0, c1, c2, c3, c4 = _quartic_of_b(mb, db, mx * w0 - da, mx * w1, mx * w2 + da,
+                                           0.0, -2.0 * da, 0.0, bx, by, w0, w1, w2)
+        # t = infinity is phi = pi, checked directly; then t = 0 and the critical points.
+        if _mt_sq(mb, eb, bx, by, mx + da / (ea + ax), 0.0) <= m2:
+            return True
+        if c0 <= 0.0 or c4 < 0.0:
+            return True
+        if c4 == 0.0:
+            c4 = 1e-300  # the t^4 term vanished: phi = pi is on B's boundary, handled above
+        for t in _quartic_candidates(c4, c3, c2, c1):
+            if _ellipse_point_in_b(t, m2, da, ea, ax, ay, mb, eb, bx, by, mx):
                 return True
+        return False
+    # Parabola (massless a): with u the unit vector along pa, q(v) = along(v) u + v u_perp,
+    # along(v) = (v^2 - kappa^2) / (2 kappa), kappa = M^2 / (2 |pa|); K(v) = 2 kappa (pmiss - q).
+    ux = ax / ea
+    uy = ay / ea
+    kappa = da / ea
+    w = 2.0 * kappa
+    pu = mx * ux
+    pv = -mx * uy
+    bu = bx * ux + by * uy
+    bv = by * ux - bx * uy
+    c0, c1, c2, c3, c4 = _quartic_of_b(mb, db, w * pu + kappa * kappa, 0.0, -1.0,
+                                       w * pv, -w, 0.0, bu, bv, w, 0.0, 0.0)
+    if c0 <= 0.0:
+        return True
+    # P has no denominator here: its sign at large |v| decides directly.
+    if c4 < 0.0:
+        return True
+    if c4 == 0.0:
+        if c3 != 0.0 or c2 < 0.0:
+            return True
+        if c2 == 0.0:
+            return c1 != 0.0
+        return _parabola_point_in_b(-0.5 * c1 / c2, m2, kappa, ux, uy, mb, eb, bx, by, mx)
+    for v in _quartic_candidates(c4, c3, c2, c1):
+        if _parabola_point_in_b(v, m2, kappa, ux, uy, mb, eb, bx, by, mx):
+            return True
     return False
 
 
 def mt2_massless_invisible(ma: float, pax: float, pay: float, mb: float, pbx: float, pby: float,
                            pmx: float, pmy: float) -> float:
-    """MT2 of two visible particles (masses ma, mb >= 0; transverse momenta) with massless invisibles.
+    """MT2 of two visible particles (masses ma, mb; transverse momenta) with massless invisibles.
 
     Deterministic: a fixed bisection whose bracket shrinks below MT2_TOLERANCE times
     max(Ea, Eb, |pmiss|); the upper end of the final bracket is returned, as mt2_bisect does.
@@ -278,15 +337,15 @@ def mt2_massless_invisible(ma: float, pax: float, pay: float, mb: float, pbx: fl
     if not scale > 0.0:
         return 0.0 if scale == 0.0 else math.nan
     if ea == 0.0:
-        return mb  # mT(a) = 0 for every split: only b's minimum, mT(b, 0) = mb, is left
+        return mb  # mT(a) = 0 for every split: what is left is b's minimum, mT(b, 0) = mb
     if eb == 0.0:
         return ma
     if ma * ma < MT2_MASSLESS_FRACTION * scale * scale and \
             mb * mb < MT2_MASSLESS_FRACTION * scale * scale:
         ma = 0.0
         mb = 0.0
-    # Units of the scale, pmiss along +x (MT2 is rotation invariant; this keeps the parameter's
-    # singular point t = infinity on the side of A facing away from B).
+    # Units of the scale, pmiss along +x (MT2 is rotation invariant; for the ellipse this puts the
+    # parameter's singular point t = infinity on the far side of A from B's focus).
     inv = 1.0 / scale
     ma *= inv
     mb *= inv
@@ -314,12 +373,9 @@ def mt2_massless_invisible(ma: float, pax: float, pay: float, mb: float, pbx: fl
     if ma == 0.0:
         # Both massless: MT2 = 0 exactly when pmiss lies in the cone spanned by pa and pb.
         det = ax * by - ay * bx
-        if det != 0.0:
-            alpha = (mx * by) / det
-            beta = (-ay * mx) / det
-            if alpha >= 0.0 and beta >= 0.0:
-                return 0.0
-    # Upper bound: the larger mT for three simple splits of pmiss, the smallest of them.
+        if det != 0.0 and mx * by / det >= 0.0 and -ay * mx / det >= 0.0:
+            return 0.0
+    # Upper bound: the smallest, over three simple splits of pmiss, of the larger mT.
     hi2 = max(_mt_sq(ma, ea, ax, ay, 0.5 * mx, 0.0), _mt_sq(mb, eb, bx, by, 0.5 * mx, 0.0))
     hi2 = min(hi2, max(ma * ma, _mt_sq(mb, eb, bx, by, mx, 0.0)))
     hi2 = min(hi2, max(_mt_sq(ma, ea, ax, ay, mx, 0.0), mb * mb))
@@ -348,7 +404,6 @@ def fMT2(apx: float, apy: float, apz: float, ae: float,
     ma = abs(_mass(apx, apy, apz, ae))
     mb = abs(_mass(bpx, bpy, bpz, be))
     return mt2_massless_invisible(ma, apx, apy, mb, bpx, bpy, mpx, mpy)
-
 
 # ----------------------------------------------------------------------------------------------
 # Razor variables (CutLang analysis_core/Razorfunc.h)

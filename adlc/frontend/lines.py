@@ -34,6 +34,9 @@ class LogicalLine:
     pieces: list[tuple[int, int, int]] = field(default_factory=list)
 
     def locate(self, offset: int) -> tuple[int, int]:
+        if len(self.pieces) == 1:
+            start, line, col = self.pieces[0]
+            return line, col + (offset - start)
         starts = [p[0] for p in self.pieces]
         i = max(0, bisect_right(starts, offset) - 1)
         start, line, col = self.pieces[i]

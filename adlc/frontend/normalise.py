@@ -33,7 +33,8 @@ def normalise(analysis: A.Analysis) -> A.Analysis:
 
     items = []
     for item in analysis.items:
-        item = A.rewrite(item, old_index)
+        if any(isinstance(n, A.Name) and "_" in n.id for n in A.walk(item)):
+            item = A.rewrite(item, old_index)
         if isinstance(item, (A.ObjectDef, A.Composite)):
             item = _bare_attributes(item, defined)
         items.append(item)
@@ -62,5 +63,8 @@ def _bare_attributes(block, defined: set[str]):
                 return A.Call(attribute or node.id, (A.This(span=node.span),), span=node.span)
         return node
 
+    if not any(isinstance(n, A.Name) and (canonical_attribute(n.id) or n.id in local)
+               for c in block.commands for n in A.walk(c)):
+        return block
     commands = tuple(A.rewrite(c, fix) for c in block.commands)
     return replace(block, commands=commands)

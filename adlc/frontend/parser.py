@@ -44,8 +44,8 @@ def grammar_text() -> str:
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
     """The LALR parser, built once per process (building it is the slow part)."""
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=True, cache=False)
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=False,
+                maybe_placeholders=True)
 
 
 def parse_file(path: str | Path) -> A.Analysis:
@@ -95,7 +95,7 @@ def _parse_lines(lines: list[LogicalLine], file: str, diagnostics: list[Diagnost
         tree = parser.parse(text)
     except UnexpectedInput:
         return _parse_each(lines, file, diagnostics)
-    return LineTransformer(source_map.locate, file).transform(tree)
+    return LineTransformer(source_map.locate, file, text).transform(tree)
 
 
 def _parse_each(lines: list[LogicalLine], file: str, diagnostics: list[Diagnostic]) -> list:
@@ -107,7 +107,7 @@ def _parse_each(lines: list[LogicalLine], file: str, diagnostics: list[Diagnosti
         except UnexpectedInput as exc:
             diagnostics.append(_syntax_diagnostic(exc, line, file))
             continue
-        out.extend(LineTransformer(line.locate, file).transform(tree))
+        out.extend(LineTransformer(line.locate, file, line.text).transform(tree))
     return out
 
 

@@ -54,10 +54,51 @@ class Row:
 class LineTransformer(Transformer):
     """Builds AST nodes from one parse tree; positions come from `locate(offset)`."""
 
-    def __init__(self, locate, file: str) -> None:
+    def __init__(self, locate, file: str, text: str = "") -> None:
         super().__init__(visit_tokens=False)
         self._locate = locate
         self._file = file
+        self._text = text
+
+    # Lark's propagate_positions doubles the parse time, so positions are computed here: a
+    # rule spans its first to its last token; closing brackets (filtered out of the tree) are
+    # added back by looking at the text.
+    _CLOSERS = {"call": ")", "index": "]", "abs_bars": "|", "brace_list": "}"}
+
+    def _call_userfunc(self, tree, new_children=None):
+        start, end = None, None
+        for child in tree.children:
+            if isinstance(child, Token):
+                lo, hi = child.start_pos, child.end_pos
+            elif isinstance(child, Tree) and not child.meta.empty:
+                lo, hi = child.meta.start_pos, child.meta.end_pos
+            else:
+                continue
+            if lo is None:
+                continue
+            start = lo if start is None else min(start, lo)
+            end = hi if end is None else max(end, hi)
+        if start is not None:
+            closer = self._CLOSERS.get(tree.data)
+            if closer is not None:
+                end = self._through(end, closer)
+            meta = tree.meta
+            meta.empty = False
+            meta.start_pos, meta.end_pos = start, end
+        return super()._call_userfunc(tree, new_children)
+
+    def _through(self, end: int, closer: str) -> int:
+        text = self._text
+        i = end
+        # `f()` has no argument tokens: step over the empty parentheses.
+        while i < len(text) and text[i] in " \t(" and closer == ")":
+            if text[i] == "(":
+                i += 1
+                break
+            i += 1
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        return i + 1 if i < len(text) and text[i] == closer else end
 
     # ------------------------------------------------------------------ positions
     def span_of(self, start: int, end: int) -> Span:
@@ -67,7 +108,7 @@ class LineTransformer(Transformer):
 
     def _meta_span(self, meta) -> Span:
         if getattr(meta, "empty", True):
-            return A.NO_SPAN if hasattr(A, "NO_SPAN") else Span(file=self._file)
+            return Span(file=self._file)
         return self.span_of(meta.start_pos, meta.end_pos)
 
     def _tok_span(self, token: Token) -> Span:

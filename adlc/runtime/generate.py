@@ -493,10 +493,12 @@ def generate(path: str, n: int, schema: str = "nanoaod", seed: int = 0,
     if not 1 <= chunk_size <= MAX_CHUNK:
         raise AdlUsageError.one(f"chunk size must be in 1..{MAX_CHUNK}, got {chunk_size}")
     uproot = _import_uproot()
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise AdlUsageError.one(f"cannot write {path!r}: directory {directory!r} does not exist")
     # A hidden sibling (same file system, so the rename is atomic); not mkstemp, whose 0600
     # mode would end up on the output.
-    directory, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         with _uint32_counters() as exact, uproot.recreate(tmp) as out:
             if not exact:
@@ -510,9 +512,11 @@ def generate(path: str, n: int, schema: str = "nanoaod", seed: int = 0,
                 scalars, colls = _chunk_columns(schema, size, start, rng)
                 tree.extend(_branch_arrays(layout, scalars, colls, size))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # permissions, disk full, path is a directory...
+            raise AdlUsageError.one(f"cannot write {path!r}: {exc.strerror or exc}") from exc
         raise
     return n
 

@@ -92,11 +92,11 @@ PDG_CODES: Mapping[str, int] = MappingProxyType({"MUO": 13, "ELE": 11, "TAU": 15
 BTAG_THRESHOLD = 0.8
 
 # Event-level names: ADL spelling -> canonical key. `MET` is exact-case (ADL.md §1); CutLang's
-# `metsig runno lbno eventno` tokens are case-insensitive.
-_EXACT_EVENT_NAMES: Mapping[str, str] = MappingProxyType({"MET": "met", "METphi": "metphi"})
+# `metsig runno lbno eventno` tokens are case-insensitive. The schemas also map `metphi` (for
+# METLV), which has no ADL spelling of its own.
+_EXACT_EVENT_NAMES: Mapping[str, str] = MappingProxyType({"MET": "met"})
 _CASELESS_EVENT_NAMES: Mapping[str, str] = MappingProxyType({
     "metsig": "metsig", "runno": "runno", "lbno": "lbno", "eventno": "eventno",
-    "sumet": "sumet",
 })
 
 
@@ -212,7 +212,7 @@ class Schema:
                 attrs = {**coll.attributes, attr: branch}
                 collections[coll.name] = replace(coll, attributes=attrs, fixed=fixed)
             else:
-                attr = canonical_event_name(key)
+                attr = canonical_event_name(key) or (key.lower() if key.lower() in event else None)
                 if attr is None:
                     raise AdlUsageError.one(
                         f"cannot override {key!r}: not an event-level quantity",
@@ -295,7 +295,7 @@ def _nano_collections(jet_flavor: str) -> dict[str, CollectionSchema]:
 
 
 _NANO_EVENT = {
-    "met": "MET_pt", "metphi": "MET_phi", "metsig": "MET_significance", "sumet": "MET_sumet",
+    "met": "MET_pt", "metphi": "MET_phi", "metsig": "MET_significance",
     "runno": "run", "lbno": "luminosityBlock", "eventno": "event",
 }
 

@@ -237,7 +237,12 @@ def test_bad_arguments(tmp_path) -> None:
         generate(str(tmp_path / "x.root"), -1)
     with pytest.raises(AdlUsageError):
         generate(str(tmp_path / "x.root"), 10, chunk_size=200_000)
-    assert not os.listdir(tmp_path)
+    with pytest.raises(AdlUsageError):
+        generate(str(tmp_path / "no" / "such" / "dir.root"), 10)
+    os.mkdir(tmp_path / "taken.root")
+    with pytest.raises(AdlUsageError):  # the output path is a directory
+        generate(str(tmp_path / "taken.root"), 10)
+    assert os.listdir(tmp_path) == ["taken.root"]
 
 
 def test_failure_leaves_no_file(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

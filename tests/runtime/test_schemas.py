@@ -123,10 +123,11 @@ def test_flavor_mapping_and_missing_reads_zero() -> None:
 
 
 def test_overrides() -> None:
-    real = RUN2012.with_overrides({"Jet.flavor": "Jet_btag", "MET": "MET_sumet"})
+    real = RUN2012.with_overrides({"Jet.flavor": "Jet_btag", "MET": "MET_sumet",
+                                   "METphi": "PuppiMET_phi"})
     assert real.collections["JET"].branch("flavor") == "Jet_btag"
     assert "Jet_btagDeepB" not in real.missing_reads_zero
-    assert real.event["met"] == "MET_sumet"
+    assert real.event["met"] == "MET_sumet" and real.event["metphi"] == "PuppiMET_phi"
     assert RUN2012.collections["JET"].branch("flavor") == "Jet_btagDeepB"  # original untouched
     mu = NANOAOD.with_overrides({"MUO.m": "Muon_mass"}).collections["MUO"]
     assert mu.branch("m") == "Muon_mass" and mu.fixed_mass is None
