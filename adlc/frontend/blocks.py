@@ -115,6 +115,9 @@ def _add_to_block(block: _Block, stmt, diagnostics: list[Diagnostic]) -> None:
     if isinstance(stmt, KeyValue):
         _key_value(block, stmt, diagnostics)
         return
+    if isinstance(stmt, A.Use) and kind == "info":  # `hepdata` with no value yet
+        block.entries.append(A.InfoEntry(stmt.name, "", False, span=stmt.span))
+        return
     if isinstance(stmt, Row):
         if kind == "table":
             block.rows.append(stmt.values)

@@ -71,7 +71,7 @@ def _depth(text: str) -> int:
 
 def _continues(code: str, depth: int) -> bool:
     """Does a logical line whose text so far is `code` go on over the next physical line?"""
-    if code.rstrip().endswith("\\"):
+    if code.rstrip().endswith("\\") or code.count('"') % 2 == 1:  # or a string goes on
         return True
     stripped = code.rstrip()
     # `x [] a b` and `][` end in brackets that are operators, not openings.
@@ -86,8 +86,17 @@ def split_lines(source: str) -> tuple[list[LogicalLine], list[Comment]]:
     lines: list[LogicalLine] = []
     comments: list[Comment] = []
     current: LogicalLine | None = None
+    in_comment_string = False
     for number, raw in enumerate(physical, start=1):
+        if in_comment_string:
+            # A commented-out `title "...` whose string was wrapped onto the next line (seen
+            # in public adl2tnm files): the comment goes on until the string closes.
+            comments.append(Comment(number, "# " + raw.strip(), trailing=False))
+            in_comment_string = raw.count('"') % 2 == 0
+            continue
         code, comment = _strip_comment(raw)
+        if comment is not None and not code.strip() and comment.count('"') % 2 == 1:
+            in_comment_string = True
         if comment is not None:
             comments.append(Comment(number, comment, trailing=bool(code.strip())))
         if current is not None and code.strip():

@@ -52,6 +52,9 @@ COLLECTIONS = {
     "FJET": "FatJet", "FatJet": "FatJet", "fjet": "FatJet",
     "GEN": "GenPart", "gen": "GenPart", "TRK": "Track", "trk": "Track",
     "LEP": "Lepton", "BJET": "BJet", "QGJET": "QGJet", "NUMET": "Neutrino",
+    # Delphes and adl2tnm spell collections as the ntuple does.
+    "FJet": "FatJet", "Gen": "GenPart", "GenPart": "GenPart", "Particle": "GenPart",
+    "Track": "Track", "EFlowTrack": "Track", "Trk": "Track", "MissingET": "MissingET",
 }
 
 

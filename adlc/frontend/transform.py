@@ -157,6 +157,11 @@ class LineTransformer(Transformer):
         return A.VarList(tuple(items), span=self._meta_span(meta))
 
     @v_args(meta=True)
+    def brace_numbers(self, meta, children):
+        span = self._meta_span(meta)
+        return A.VarList(tuple(A.Number(_edge_value(c), str(c)) for c in children), span=span)
+
+    @v_args(meta=True)
     def dot(self, meta, children):
         base, attr = children[0], str(children[1])
         return A.Call(canonical_function(attr), (base,), span=self._meta_span(meta))
@@ -228,6 +233,12 @@ class LineTransformer(Transformer):
     @v_args(meta=True)
     def or_op(self, meta, children):
         return A.Binary("or", children[0], children[2], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def ternary_pass(self, meta, children):
+        # adl2tnm's `select c ? cut` without an else: events (objects) failing c pass.
+        span = self._meta_span(meta)
+        return A.Ternary(children[0], children[1], A.Name("ALL", span=span), span=span)
 
     @v_args(meta=True)
     def ternary(self, meta, children):
@@ -317,6 +328,10 @@ class LineTransformer(Transformer):
     def bin(self, meta, children):
         label = next((c for c in children[1:-1] if isinstance(c, Token)), None)
         cond = children[-1]
+        if label is None and isinstance(cond, A.FourSum) and _edges_after_value(cond.terms):
+            # `bin MTl 250 350 500`: a value followed by its edges.
+            edges = tuple(t.value for t in cond.terms[1:])
+            return A.BinEdges(cond.terms[0], edges, "bin", span=self._meta_span(meta))
         return A.Bin(str(label)[1:-1] if label is not None else None, cond,
                      span=self._meta_span(meta))
 
@@ -403,6 +418,11 @@ class LineTransformer(Transformer):
 
 
 _CMP_WORDS = {"EQ": "==", "NE": "!=", "LT": "<", "GT": ">", "LE": "<=", "GE": ">="}
+
+
+def _edges_after_value(terms: tuple[A.Expr, ...]) -> bool:
+    return len(terms) >= 2 and not isinstance(terms[0], A.Number) and all(
+        isinstance(t, A.Number) for t in terms[1:])
 
 
 def _negate_text(text: str) -> str:

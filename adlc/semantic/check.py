@@ -45,6 +45,7 @@ class _Scope:
     histolists: dict[str, A.HistoList] = field(default_factory=dict)
     countsformats: dict[str, A.CountsFormat] = field(default_factory=dict)
     everything: dict[str, A.Stmt] = field(default_factory=dict)
+    lenient: bool = False
 
     def known(self) -> list[str]:
         return [*self.objects, *self.defines, *self.tables, *COLLECTIONS, *EVENT_NAMES]
@@ -84,6 +85,10 @@ def _limit(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 def check_analysis(analysis: A.Analysis) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     scope = _Scope()
+    # adl2tnm (LHADA) files are not read top to bottom: there, order is only a warning.
+    scope.lenient = analysis.dialect != "cutlang" or any(
+        isinstance(i, A.Composite) or (isinstance(i, A.ObjectDef) and (
+            len(i.take) > 1 or any(t.binding for t in i.take))) for i in analysis.items)
     for item in analysis.items:
         name = getattr(item, "name", None)
         if isinstance(name, str) and not isinstance(item, (A.Info, A.Setting)):
@@ -125,13 +130,27 @@ def _check_item(item: A.Stmt, scope: _Scope, out: list[Diagnostic]) -> None:
         _check_table(item, out)
 
 
+def _check_take(take: A.Take, scope: _Scope, out: list[Diagnostic]) -> None:
+    """An unknown collection in `take` may be the ntuple's own name (adl2tnm): a warning."""
+    if isinstance(take.source, A.Name):
+        name = take.source.id
+        if not (name in scope.objects or name in COLLECTIONS or name in scope.everything
+                or name.lower() in {c.lower() for c in COLLECTIONS}):
+            out.append(Diagnostic(f"`{name}` is not a known collection", take.source.span,
+                                  "W502", "warning",
+                                  hint=_suggest(name, [*scope.objects, *COLLECTIONS]) or
+                                  f"adlc will look for branches `{name}_*` in the input"))
+            return
+    _check_expr(take.source, scope, out, local=set(), sources=True)
+
+
 def _check_object(item, scope: _Scope, out: list[Diagnostic]) -> None:
     local: set[str] = {"this"}
     if not item.take:
         out.append(Diagnostic(f"object `{item.name}` does not say what it is made from",
                               item.span, "E402", hint="add `take Jet` (or another collection)"))
     for take in item.take:
-        _check_expr(take.source, scope, out, local=set(), sources=True)
+        _check_take(take, scope, out)
         if take.binding:
             local.add(take.binding)
         for node in A.walk(take.source):
@@ -139,7 +158,7 @@ def _check_object(item, scope: _Scope, out: list[Diagnostic]) -> None:
                 local.add(node.id)
             elif isinstance(node, A.Bound):
                 local.add(node.name)
-    if item.alias:
+    if getattr(item, "alias", None):
         local.add(item.alias)
     for command in item.commands:
         if isinstance(command, (A.DefineAttr, A.Member)):
@@ -218,8 +237,9 @@ def _check_name(node: A.Name, scope: _Scope, out: list[Diagnostic], local: set[s
         return
     later = scope.everything.get(name)
     if later is not None and not isinstance(later, (A.Region, A.HistoList, A.CountsFormat)):
+        severity = "warning" if scope.lenient else "error"
         out.append(Diagnostic(f"`{name}` is used before it is defined (line {later.span.line})",
-                              node.span, "E407", hint="move its definition above this line"))
+                              node.span, "E407", severity, hint="move its definition above this line"))
         return
     if isinstance(later, A.Region):
         out.append(Diagnostic(f"`{name}` is a region, not a value", node.span, "E408",

@@ -1,0 +1,593 @@
+"""The semantic pass: resolve names, check types and lower the AST to IR (`adlc.ir.nodes`).
+
+Region inheritance and histoList pastes are expanded here, structurally (steps of the parent
+region, histograms of the list), never textually. Every problem is collected as a Diagnostic and
+raised together as one `AdlSemanticError` at the end.
+
+CutLang semantics fixed here (conformance README §4): cleaning cuts against an un-indexed second
+collection become `quant` nodes (default allof; empty partner fails, quirk 14); two-argument
+min/max are CutLang's `(a<b)*a + (a>b)*b` (quirk 15); constant weights are float32 (quirk 12);
+histogram and single-line bin edges are float32 (quirk 18); slices are inclusive (quirk 9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from adlc.errors import AdlSemanticError, Diagnostic, Span
+from adlc.frontend import ast as A
+from adlc.frontend.names import COLLECTIONS
+from adlc.ir import nodes as N
+from adlc.ir.nodes import Node, make
+from adlc.semantic.labels import SourceText
+
+ATTRIBUTES = frozenset({
+    "pT", "eta", "phi", "m", "q", "E", "P", "pz", "rap", "theta", "absEta", "flavor", "BTag",
+    "CTag", "TauTag", "pdgID", "IDX", "dxy", "edxy", "dz", "edz", "z0", "miniiso", "absiso",
+    "ptcone", "etcone", "isTight", "isMedium", "isLoose", "genPartIdx", "tau32",
+})
+MATH = frozenset({"abs", "sqrt", "cos", "sin", "tan", "sinh", "cosh", "tanh", "exp", "log",
+                  "hstep", "delta"})
+REDUCERS = frozenset({"sum", "min", "max", "ave"})
+COMPARISONS = {"==": "==", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+VEC_ATTRS = frozenset({"pT", "eta", "phi", "m", "E", "P", "pz", "rap", "theta", "absEta"})
+BINDERS = frozenset({"reduce", "quant"})
+
+
+class Unsupported(Exception):
+    """A construct the IR can express later (issue 4) but this pass does not lower yet."""
+
+
+def elem(coll: Node) -> Node:
+    return make("elem", (coll,), (), "obj")
+
+
+def free_elems(node: Node, memo: dict | None = None) -> frozenset[Node]:
+    """Collections whose loop element `node` uses without a reducer/quantifier binding it."""
+    memo = {} if memo is None else memo
+    for n in N.walk(node):
+        if n in memo:
+            continue
+        if n.op == "elem":
+            memo[n] = frozenset({n.args[0]})
+        elif n.type == "coll":
+            memo[n] = frozenset()
+        elif n.op in BINDERS:
+            inner = memo[n.args[1]] - {n.args[0]}
+            memo[n] = inner.union(*(memo[a] for a in n.args[2:]))
+        else:
+            memo[n] = frozenset().union(*(memo[a] for a in n.args))
+    return memo[node]
+
+
+@dataclass
+class _Scope:
+    cand_names: frozenset[str] = frozenset()
+    cand: Node | None = None
+    quant: dict = field(default_factory=dict)     # coll -> "all" | "any"
+    slices: dict = field(default_factory=dict)    # coll -> (lo, hi)
+
+
+class Lowerer:
+    def __init__(self, analysis: A.Analysis, source: str | None):
+        self.analysis = analysis
+        self.text = SourceText(source)
+        self.diags: list[Diagnostic] = []
+        self.objects: dict[str, Node] = {}
+        self.defines: dict[str, Node] = {}
+        self.histolists: dict[str, A.HistoList] = {}
+        self.tables: dict[str, A.Table] = {}
+        self.regions: dict[str, N.Region] = {}
+        self.histograms: list[N.Histogram] = []
+        self.scope = _Scope()
+        self.spans: dict[Node, Span] = {}
+
+    # --- errors ----------------------------------------------------------------------------
+    def error(self, message: str, span: Span, code: str = "E200", hint: str | None = None):
+        self.diags.append(Diagnostic(message, span, code, "error", hint))
+
+    # --- top level -------------------------------------------------------------------------
+    def run(self) -> N.Program:
+        for item in self.analysis.items:
+            try:
+                if isinstance(item, A.ObjectDef):
+                    self.objects[item.name] = self.lower_object(item)
+                elif isinstance(item, A.Define):
+                    self.defines[item.name] = self.lower_define(item)
+                elif isinstance(item, A.HistoList):
+                    self.histolists[item.name] = item
+                elif isinstance(item, A.Table):
+                    self.tables[item.name] = item
+                elif isinstance(item, A.Region):
+                    self.regions[item.name] = self.lower_region(item)
+                elif isinstance(item, A.Composite):
+                    raise Unsupported("composite blocks")
+                elif isinstance(item, A.CountsFormat):
+                    pass
+            except Unsupported as exc:
+                self.error(f"{exc} not supported yet", item.span, "E290",
+                           "this construct is planned for the next release")
+        if self.diags:
+            raise AdlSemanticError(self.diags, self.text.source)
+        return N.Program(tuple(self.objects.items()), tuple(self.defines.items()),
+                         tuple(self.regions.values()), tuple(self.histograms), (),
+                         self.spans, self.analysis.file)
+
+    def lower_define(self, d: A.Define) -> Node:
+        self.scope = _Scope()
+        node = self.expr(d.value)
+        if node.type == "coll":
+            self.error(f"define {d.name!r} is a collection; use an object block", d.span)
+        if free_elems(node):
+            self.error(f"define {d.name!r} uses an un-indexed collection outside a reducer",
+                       d.span, hint="index it (coll[0]) or reduce it (sum(...), size(...))")
+        return node
+
+    # --- objects ---------------------------------------------------------------------------
+    def lower_object(self, obj: A.ObjectDef) -> Node:
+        if obj.alias is not None:
+            raise Unsupported("COMB objects")
+        self.scope = _Scope()
+        if len(obj.take) > 1:
+            parent = make("union", tuple(self.coll(t.source) for t in obj.take), (), "coll")
+        else:
+            source = obj.take[0].source
+            if isinstance(source, A.Comb):
+                raise Unsupported("COMB objects")
+            parent = self.coll(source)
+        if not obj.commands:
+            return parent
+        names = set()
+        source = obj.take[0].source
+        if isinstance(source, A.Name):
+            names = {source.id, COLLECTIONS.get(source.id, source.id)}
+        if obj.take[0].binding:
+            names.add(obj.take[0].binding)
+        preds = []
+        for cmd in obj.commands:
+            self.scope = _Scope(frozenset(names), elem(parent))
+            if isinstance(cmd, (A.Select, A.Reject)):
+                cond = cmd.cond
+                pred = self.cond(cond)
+                if isinstance(cmd, A.Reject):
+                    if free_elems(pred) - {self.scope.cand}:
+                        self.scope = _Scope(frozenset(names), elem(parent))
+                        pred = self.cond(negate(cond))
+                    else:
+                        pred = make("not", (pred,), (), "bool")
+                preds.append(self.quantify(pred, cmd.span))
+            elif isinstance(cmd, (A.Histo, A.Print)):
+                continue  # object-level histos/prints have no effect on the physics
+            else:
+                raise Unsupported(f"'{type(cmd).__name__}' in an object")
+        if not preds:
+            return parent
+        pred = preds[0]
+        for p in preds[1:]:
+            pred = make("and", (pred, p), (), "bool")
+        return make("filter", (parent, pred), (), "coll")
+
+    def quantify(self, pred: Node, span: Span) -> Node:
+        """Wrap each comparison that reads an un-indexed second collection in allof/anyof."""
+        cand = self.scope.cand
+        memo: dict = {}
+        done: dict[Node, Node] = {}
+        for n in N.walk(pred):
+            args = tuple(done.get(a, a) for a in n.args)
+            new = make(n.op, args, n.attrs, n.type) if args != n.args else n
+            if n.op in ("cmp", "range"):
+                partners = free_elems(new, memo) - {cand}
+                for coll in partners:
+                    kind = self.scope.quant.get(coll, "all")
+                    new = make("quant", (coll, new), (kind,), "bool")
+            done[n] = new
+        result = done[pred]
+        if free_elems(result) - {cand}:
+            self.error("an un-indexed collection here must be inside a comparison", span)
+        return result
+
+    # --- regions ---------------------------------------------------------------------------
+    def lower_region(self, region: A.Region) -> N.Region:
+        steps: list[N.Step] = []
+        bins: list[N.SearchBin] = []
+        uses: dict[str, int] = {}
+        counts = {}
+        for c in region.commands:
+            if isinstance(c, A.Use) and c.name in self.histolists:
+                counts[c.name] = counts.get(c.name, 0) + 1
+        for cmd in region.commands:
+            self.scope = _Scope()
+            try:
+                if isinstance(cmd, A.Use):
+                    if cmd.name in self.regions:
+                        parent = self.regions[cmd.name]
+                        steps.extend(self.copy_step(s) for s in parent.steps)
+                        bins.extend(parent.bins)
+                    elif cmd.name in self.histolists:
+                        k = uses.get(cmd.name, 0)
+                        uses[cmd.name] = k + 1
+                        suffix = str(k) if counts[cmd.name] > 1 else ""
+                        histos = self.histolists[cmd.name].histos
+                        if k % 2 == 1:
+                            histos = tuple(reversed(histos))  # quirk 19
+                        steps.extend(self.histo(h, suffix) for h in histos)
+                    else:
+                        self.error(f"{cmd.name!r} is neither an earlier region nor a histoList",
+                                   cmd.span, "E201",
+                                   "a bare name in a region inherits a region defined above it")
+                elif isinstance(cmd, A.Select):
+                    steps.append(N.Cut(self.event_cond(cmd.cond, cmd.span),
+                                       self.text.label(cmd.span)))
+                elif isinstance(cmd, A.Reject):
+                    cond = make("not", (self.event_cond(cmd.cond, cmd.span),), (), "bool")
+                    steps.append(N.Cut(cond, self.text.label(cmd.span)))
+                elif isinstance(cmd, A.Weight):
+                    value = self.num(cmd.value)
+                    if value.op == "const":  # CutLang stores constant weights as float (quirk 12)
+                        value = N.const(float(np.float32(value.attrs[0])))
+                    self.check_event(value, cmd.span)
+                    steps.append(N.Weight(value, self.text.label(cmd.span)))
+                elif isinstance(cmd, A.Histo):
+                    steps.append(self.histo(cmd, ""))
+                elif isinstance(cmd, A.Bin):
+                    cond = self.event_cond(cmd.cond, cmd.span)
+                    label = f'"{cmd.name}"' if cmd.name is not None else self.text.label(cmd.span)
+                    bins.append(N.SearchBin(label, cond))
+                elif isinstance(cmd, A.BinEdges):
+                    bins.extend(self.bin_edges(cmd))
+                else:
+                    raise Unsupported(f"'{type(cmd).__name__.lower()}' in a region")
+            except Unsupported as exc:
+                self.error(f"{exc} not supported yet", cmd.span, "E290")
+        return N.Region(region.name, tuple(steps), tuple(bins))
+
+    def copy_step(self, step: N.Step) -> N.Step:
+        if isinstance(step, N.Fill):
+            self.histograms.append(self.histograms[step.hist])
+            return N.Fill(len(self.histograms) - 1, step.values, step.loop, step.label)
+        return step
+
+    def bin_edges(self, cmd: A.BinEdges) -> list[N.SearchBin]:
+        if cmd.keyword != "bin":
+            raise Unsupported("learn-adl 'bins'")
+        value = self.num(cmd.value)
+        self.check_event(value, cmd.span)
+        words = self.text.label(cmd.span).split()
+        var, texts = words[0], words[1:]
+        if len(texts) != len(cmd.edges):
+            texts = [format(e, "g") for e in cmd.edges]
+            var = self.text.label(cmd.span).split()[0]
+        edges = [N.const(float(np.float32(e))) for e in cmd.edges]
+        out = [N.SearchBin(f"{var} <= {texts[0]}", self.cmp("<=", value, edges[0]))]
+        for i in range(len(edges) - 1):
+            out.append(N.SearchBin(f"{var} [] {texts[i]} {texts[i + 1]}",
+                                   make("range", (value, edges[i], edges[i + 1]), ("[]",),
+                                        "bool")))
+        out.append(N.SearchBin(f"{var} >= {texts[-1]}", self.cmp(">=", value, edges[-1])))
+        return out
+
+    def histo(self, h: A.Histo, suffix: str) -> N.Fill:
+        axes = []
+        for ax in h.axes:
+            if isinstance(ax, A.RegularAxis):
+                axes.append(N.Axis(int(ax.bins), float(np.float32(ax.low)),
+                                   float(np.float32(ax.high))))
+            else:
+                edges = tuple(float(np.float32(e)) for e in ax.edges)
+                axes.append(N.Axis(len(edges) - 1, edges[0], edges[-1], edges))
+        if len(h.values) != len(axes):
+            self.error(f"histogram {h.name!r} has {len(axes)} axes but {len(h.values)} values",
+                       h.span, "E210")
+        values = tuple(self.num(v) for v in h.values)
+        loops = frozenset().union(*(free_elems(v) for v in values))
+        if len(loops) > 1:
+            self.error(f"histogram {h.name!r} loops over several collections at once", h.span)
+        loop = next(iter(loops)) if len(loops) == 1 else None
+        title = f'"{h.title}"' if h.title is not None else f'"{h.name}"'
+        self.histograms.append(N.Histogram(h.name + suffix, title, tuple(axes)))
+        raw = self.text.histo_name_text(h.span)
+        if raw is None:
+            raw = h.name + " "
+        if suffix:
+            raw = raw.replace(h.name, h.name + suffix, 1)
+        return N.Fill(len(self.histograms) - 1, values, loop, "[Histo] " + raw[:-1])
+
+    def event_cond(self, e: A.Expr, span: Span) -> Node:
+        node = self.cond(e)
+        self.check_event(node, span)
+        return node
+
+    def check_event(self, node: Node, span: Span) -> None:
+        if free_elems(node):
+            self.error("an un-indexed collection in a region command must be reduced", span,
+                       "E220", "use size(), sum(), min(), max() or ave(), or index it: x[0]")
+
+    # --- expressions -----------------------------------------------------------------------
+    def cond(self, e: A.Expr) -> Node:
+        node = self.expr(e)
+        if node.type == "bool":
+            return node
+        if node.type == "num":
+            return make("cmp", (node, N.const(0.0)), ("!=",), "bool")
+        raise self.type_error(e, "a condition", node)
+
+    def num(self, e: A.Expr) -> Node:
+        node = self.expr(e)
+        if node.type == "num":
+            return node
+        if node.type == "bool":
+            return make("b2n", (node,), (), "num")
+        raise self.type_error(e, "a number", node)
+
+    def vec(self, e: A.Expr) -> Node:
+        return self.to_vec(self.expr(e), e)
+
+    def to_vec(self, node: Node, e: A.Expr) -> Node:
+        if node.type == "vec":
+            return node
+        if node.type == "obj":
+            return make("vec_obj", (node,), (), "vec")
+        raise self.type_error(e, "a particle or four-vector", node)
+
+    def type_error(self, e: A.Expr, wanted: str, node: Node) -> Exception:
+        what = {"coll": "a collection", "vec": "a four-vector", "obj": "a particle",
+                "num": "a number", "bool": "a condition"}[node.type]
+        self.error(f"expected {wanted} here, found {what}", e.span, "E230")
+        return _Recovered()
+
+    def coll(self, e: A.Expr) -> Node:
+        node = self.expr(e)
+        if node.type != "coll":
+            raise self.type_error(e, "a collection", node)
+        return node
+
+    def cmp(self, op: str, a: Node, b: Node) -> Node:
+        return make("cmp", (a, b), (op,), "bool")
+
+    def expr(self, e: A.Expr) -> Node:
+        try:
+            node = self._expr(e)
+        except _Recovered:
+            return N.const(0.0)
+        if e.span.line and node not in self.spans:
+            self.spans[node] = e.span
+        return node
+
+    def _expr(self, e: A.Expr) -> Node:  # noqa: C901 - one case per AST class
+        if isinstance(e, A.Number):
+            return N.const(e.value)
+        if isinstance(e, A.Name):
+            return self.name(e)
+        if isinstance(e, A.This):
+            if self.scope.cand is None:
+                self.error("'this' outside an object block", e.span)
+                raise _Recovered()
+            return self.scope.cand
+        if isinstance(e, A.Index):
+            return self.index(e)
+        if isinstance(e, A.Slice):
+            coll = self.coll(e.base)
+            lo = self.num(e.start) if e.start is not None else N.const(0.0)
+            hi = self.num(e.stop) if e.stop is not None else N.const(-1.0)
+            if self.analysis.dialect != "cutlang" and e.stop is not None:
+                hi = make("arith", (hi, N.const(1.0)), ("-",), "num")
+            self.scope.slices[coll] = (lo, hi)
+            return elem(coll)
+        if isinstance(e, A.Call):
+            return self.call(e)
+        if isinstance(e, A.FourSum):
+            return make("vec_sum", tuple(self.vec(t) for t in e.terms), (), "vec")
+        if isinstance(e, A.Unary):
+            if e.op == "-":
+                x = self.expr(e.operand)
+                if x.type in ("vec", "obj"):
+                    return make("vec_neg", (self.to_vec(x, e.operand),), (), "vec")
+                if x.type == "bool":
+                    x = make("b2n", (x,), (), "num")
+                if x.op == "const":
+                    return N.const(-x.attrs[0])
+                return make("neg", (x,), (), "num")
+            return make("not", (self.cond(e.operand),), (), "bool")
+        if isinstance(e, A.Binary):
+            return self.binary(e)
+        if isinstance(e, A.Range):
+            if e.op not in ("[]", "]["):
+                raise Unsupported(f"range {e.op}")
+            return make("range", (self.num(e.value), self.num(e.low), self.num(e.high)),
+                        (e.op,), "bool")
+        if isinstance(e, A.Ternary):
+            c = self.cond(e.cond)
+            a, b = self.expr(e.then), self.expr(e.other)
+            if a.type == "bool" or b.type == "bool":
+                a = a if a.type == "bool" else self.cond(e.then)
+                b = b if b.type == "bool" else self.cond(e.other)
+                return make("or", (make("and", (c, a), (), "bool"),
+                                   make("and", (make("not", (c,), (), "bool"), b), (), "bool")),
+                            (), "bool")
+            return make("ternary", (c, self.num(e.then), self.num(e.other)), (), "num")
+        if isinstance(e, A.Union):
+            return make("union", tuple(self.coll(p) for p in e.parts), (), "coll")
+        if isinstance(e, A.Comb):
+            raise Unsupported("COMB")
+        if isinstance(e, A.String):
+            self.error("a string is not a value", e.span)
+            raise _Recovered()
+        raise Unsupported(type(e).__name__)
+
+    def name(self, e: A.Name) -> Node:
+        name = e.id
+        if name in self.scope.cand_names:
+            return self.scope.cand
+        if name == "ALL":
+            return N.TRUE
+        if name == "NONE":
+            return N.FALSE
+        if name == "MET":
+            return make("met")
+        if name in self.defines:
+            return self.defines[name]
+        if name in self.objects:
+            return self.objects[name]
+        if name in COLLECTIONS:
+            return make("base", (), (COLLECTIONS[name],), "coll")
+        if name == "HT":
+            return self.reduce("sum", make("attr", (elem(make("base", (), ("Jet",), "coll")),),
+                                           ("pT",)), e)
+        if name in ("METLV",):
+            self.error("METLV must be indexed: METLV[0]", e.span, "E231")
+            raise _Recovered()
+        if name in self.tables:
+            raise Unsupported("tables")
+        if name in self.regions or name in self.histolists:
+            self.error(f"{name!r} is a region/histoList, not a value", e.span, "E201")
+            raise _Recovered()
+        return make("branch", (), (name,), "num")  # event-level branch (ADL.md §8.7)
+
+    def index(self, e: A.Index) -> Node:
+        if isinstance(e.base, A.Name) and e.base.id == "METLV":
+            return make("metlv", (), (), "vec")
+        coll = self.coll(e.base)
+        i = self.num(e.index)
+        if i.op == "const" and i.attrs[0] < 0:
+            raise Unsupported("negative (placeholder) indices for ~= optimisation")
+        return make("index", (coll, i), (), "obj")
+
+    def binary(self, e: A.Binary) -> Node:
+        op = e.op
+        if op in ("and", "or"):
+            return make(op, (self.cond(e.left), self.cond(e.right)), (), "bool")
+        if op in COMPARISONS:
+            return self.cmp(op, self.num(e.left), self.num(e.right))
+        if op in ("~=", "~!"):
+            raise Unsupported(f"'{op}' optimisation")
+        a, b = self.expr(e.left), self.expr(e.right)
+        if op in ("+", "-") and (a.type in ("vec", "obj") or b.type in ("vec", "obj")):
+            va, vb = self.to_vec(a, e.left), self.to_vec(b, e.right)
+            if op == "-":
+                vb = make("vec_neg", (vb,), (), "vec")
+            return make("vec_sum", (va, vb), (), "vec")
+        a = a if a.type == "num" else self.num(e.left)
+        b = b if b.type == "num" else self.num(e.right)
+        if op not in ("+", "-", "*", "/", "^", "&", "|", "<<", ">>"):
+            raise Unsupported(f"operator {op}")
+        return make("arith", (a, b), (op,), "num")
+
+    def reduce(self, kind: str, body: Node, e: A.Expr) -> Node:
+        loops = free_elems(body) - ({self.scope.cand} if self.scope.cand else set())
+        if len(loops) != 1:
+            self.error(f"{kind}() needs exactly one un-indexed collection inside, found "
+                       f"{len(loops)}", e.span, "E232")
+            raise _Recovered()
+        coll = next(iter(loops))
+        lo, hi = self.scope.slices.pop(coll, (N.const(0.0), N.const(-1.0)))
+        return make("reduce", (coll, body, lo, hi), (kind,), "num")
+
+    def call(self, e: A.Call) -> Node:  # noqa: C901
+        f, args = e.func, e.args
+        if f in ATTRIBUTES and len(args) == 1:
+            return self.attribute(f, args[0], e)
+        if f == "size" and len(args) == 1:
+            coll = self.coll(args[0])
+            return make("size", (coll,), (), "num")
+        if f in REDUCERS and len(args) == 1:
+            body = self.num(args[0])
+            return self.reduce(f, body, e)
+        if f in ("min", "max") and len(args) == 2:  # quirk 15
+            return make("minmax2", (self.num(args[0]), self.num(args[1])), (f,), "num")
+        if f in ("min", "max") and len(args) > 2:
+            return make("minmaxn", tuple(self.num(a) for a in args), (f,), "num")
+        if f == "fHT" and len(args) == 1:
+            coll = self.coll(args[0])
+            return make("reduce", (coll, make("attr", (elem(coll),), ("pT",)), N.const(0.0),
+                                   N.const(-1.0)), ("sum",), "num")
+        if f in ("dR", "dPhi", "dEta") and len(args) == 2:
+            ends = []
+            for a in args:
+                x = self.expr(a)
+                if x.type == "coll":
+                    x = elem(x)
+                if x.type == "obj":
+                    ends += [make("attr", (x,), ("eta",)), make("attr", (x,), ("phi",))]
+                elif x.type == "vec":
+                    ends += [make("vattr", (x,), ("eta",)), make("vattr", (x,), ("phi",))]
+                else:
+                    raise self.type_error(a, "a particle", x)
+            return make("func", tuple(ends), (f,), "num")
+        if f in ("allof", "anyof") and len(args) == 1:
+            coll = self.coll(args[0])
+            self.scope.quant[coll] = "all" if f == "allof" else "any"
+            return elem(coll)
+        if f in MATH and len(args) == 1:
+            x = self.expr(args[0])
+            x = make("b2n", (x,), (), "num") if x.type == "bool" else x
+            if x.type != "num":
+                raise self.type_error(args[0], "a number", x)
+            return make("func", (x,), (f,), "num")
+        if f in ("pow",) and len(args) == 2:
+            return make("arith", (self.num(args[0]), self.num(args[1])), ("^",), "num")
+        if f in self.tables:
+            raise Unsupported("tables")
+        if f.startswith("f") and f[1:2].isupper():
+            raise Unsupported(f"external function {f}")
+        if len(args) == 1:  # a branch read for each object: Muon_tightId(Muon) (§8.7)
+            x = self.expr(args[0])
+            if x.type == "coll":
+                x = elem(x)
+            if x.type == "obj":
+                return make("attr", (x,), (f,), "num")
+        self.error(f"unknown function {f!r} with {len(args)} argument(s)", e.span, "E202")
+        raise _Recovered()
+
+    def attribute(self, f: str, arg: A.Expr, e: A.Expr) -> Node:
+        x = self.expr(arg)
+        if x.type == "coll":
+            x = elem(x)
+        if x.type == "obj":
+            return make("attr", (x,), (f,))
+        if x.type == "vec":
+            if f in ("q", "pdgID"):  # sums of the members' values (quirk 4)
+                return self.vec_member_sum(f, x, e)
+            if f not in VEC_ATTRS:
+                self.error(f"{f}() of a four-vector sum is not defined", e.span, "E233")
+                raise _Recovered()
+            return make("vattr", (x,), (f,))
+        raise self.type_error(arg, "a particle", x)
+
+    def vec_member_sum(self, f: str, v: Node, e: A.Expr) -> Node:
+        if v.op == "vec_obj":
+            return make("attr", (v.args[0],), (f,))
+        if v.op == "metlv":
+            return N.const(0.0)
+        if v.op == "vec_neg":
+            return make("neg", (self.vec_member_sum(f, v.args[0], e),))
+        if v.op == "vec_sum":
+            total = self.vec_member_sum(f, v.args[0], e)
+            for t in v.args[1:]:
+                total = make("arith", (total, self.vec_member_sum(f, t, e)), ("+",))
+            return total
+        self.error(f"{f}() of this four-vector is not defined", e.span, "E233")
+        raise _Recovered()
+
+
+class _Recovered(Exception):
+    """An error was recorded; the caller substitutes a placeholder and carries on."""
+
+
+def negate(e: A.Expr) -> A.Expr:
+    """`not e` pushed down to the comparisons (reject with a cleaning partner, §8.6)."""
+    if isinstance(e, A.Binary) and e.op in NEGATED:
+        return A.Binary(NEGATED[e.op], e.left, e.right, span=e.span)
+    if isinstance(e, A.Binary) and e.op in ("and", "or"):
+        return A.Binary("or" if e.op == "and" else "and", negate(e.left), negate(e.right),
+                        span=e.span)
+    if isinstance(e, A.Unary) and e.op == "not":
+        return e.operand
+    return A.Unary("not", e, span=e.span)
+
+
+def lower(analysis: A.Analysis, source: str | None = None) -> N.Program:
+    """The IR Program of a parsed analysis; AdlSemanticError with every problem found."""
+    return Lowerer(analysis, source).run()
