@@ -151,8 +151,18 @@ MT2_MAX_STEPS = 200
 
 
 def _mt_sq(m: float, et: float, px: float, py: float, kx: float, ky: float) -> float:
-    """mT^2 of a visible (mass m, transverse energy et) with a massless invisible of momentum k."""
-    return m * m + 2.0 * (et * math.sqrt(kx * kx + ky * ky) - (px * kx + py * ky))
+    """mT^2 of a visible (mass m, transverse energy et) with a massless invisible of momentum k.
+
+    m^2 + 2 (et |k| - p.k); when p.k > 0 the difference is rewritten as
+    (m^2 |k|^2 + (p x k)^2) / (et |k| + p.k), so it keeps its precision for a far-away k.
+    """
+    k2 = kx * kx + ky * ky
+    ek = et * math.sqrt(k2)
+    dot = px * kx + py * ky
+    if dot > 0.0:
+        cross = px * ky - py * kx
+        return m * m + 2.0 * (m * m * k2 + cross * cross) / (ek + dot)
+    return m * m + 2.0 * (ek - dot)
 
 
 def _quad_mul(a0: float, a1: float, a2: float, b0: float, b1: float,
@@ -204,40 +214,43 @@ def _cubic_polish(t: float, a: float, b: float, c: float) -> float:
 
 def _quartic_candidates(c4: float, c3: float, c2: float,
                         c1: float) -> tuple[float, float, float, float, float]:
-    """Where the quartic c4 t^4 + ... + c0 (c4 > 0) may take its minimum: the real roots of its
-    derivative, the real part of a complex pair (a near-double root) and, when c4 is tiny, the
-    roots of the derivative with c4 dropped.  Missing entries are NaN; any t is a valid guess.
+    """Where the quartic c4 t^4 + c3 t^3 + ... may take its minimum: the real roots of its
+    derivative (plus the real part of a complex pair, where a near-double root sits) and, when
+    the leading coefficients are negligible, the roots of the derivative without them.  Missing
+    entries are NaN.  These are only guesses: the caller checks each point directly.
     """
     out0 = out1 = out2 = out3 = out4 = math.nan
-    a = 0.75 * c3 / c4
-    b = 0.5 * c2 / c4
-    c = 0.25 * c1 / c4
-    q = (a * a - 3.0 * b) / 9.0
-    r = (2.0 * a * a * a - 9.0 * a * b + 27.0 * c) / 54.0
-    q3 = q * q * q
-    if r * r < q3:
-        theta = math.acos(max(-1.0, min(1.0, r / math.sqrt(q3))))
-        sq = -2.0 * math.sqrt(q)
-        out0 = _cubic_polish(sq * math.cos((theta - 2.0 * math.pi) / 3.0) - a / 3.0, a, b, c)
-        out1 = _cubic_polish(sq * math.cos(theta / 3.0) - a / 3.0, a, b, c)
-        out2 = _cubic_polish(sq * math.cos((theta + 2.0 * math.pi) / 3.0) - a / 3.0, a, b, c)
-    else:
-        s = abs(r) + math.sqrt(r * r - q3)
-        big_a = -math.copysign(s ** (1.0 / 3.0), r)
-        big_b = q / big_a if big_a != 0.0 else 0.0
-        out0 = _cubic_polish(big_a + big_b - a / 3.0, a, b, c)
-        out1 = -0.5 * (big_a + big_b) - a / 3.0
-    if abs(c4) <= 1e-12 * max(abs(c3), abs(c2), abs(c1)):
-        qa = 3.0 * c3
-        qb = 2.0 * c2
-        if qa != 0.0:
+    if c4 != 0.0:
+        a = 0.75 * c3 / c4
+        b = 0.5 * c2 / c4
+        c = 0.25 * c1 / c4
+        q = (a * a - 3.0 * b) / 9.0
+        r = (2.0 * a * a * a - 9.0 * a * b + 27.0 * c) / 54.0
+        q3 = q * q * q
+        if r * r < q3:
+            theta = math.acos(max(-1.0, min(1.0, r / math.sqrt(q3))))
+            sq = -2.0 * math.sqrt(q)
+            out0 = _cubic_polish(sq * math.cos((theta - 2.0 * math.pi) / 3.0) - a / 3.0, a, b, c)
+            out1 = _cubic_polish(sq * math.cos(theta / 3.0) - a / 3.0, a, b, c)
+            out2 = _cubic_polish(sq * math.cos((theta + 2.0 * math.pi) / 3.0) - a / 3.0, a, b, c)
+        else:
+            s = abs(r) + math.sqrt(r * r - q3)
+            big_a = -math.copysign(s ** (1.0 / 3.0), r)
+            big_b = q / big_a if big_a != 0.0 else 0.0
+            out0 = _cubic_polish(big_a + big_b - a / 3.0, a, b, c)
+            out1 = -0.5 * (big_a + big_b) - a / 3.0
+    size = max(abs(c3), abs(c2), abs(c1))
+    if abs(c4) <= 1e-12 * size:
+        if abs(c3) > 1e-12 * max(abs(c2), abs(c1)):
+            qa = 3.0 * c3
+            qb = 2.0 * c2
             disc = qb * qb - 4.0 * qa * c1
             if disc >= 0.0:
                 sd = math.sqrt(disc)
                 out3 = (-qb + sd) / (2.0 * qa)
                 out4 = (-qb - sd) / (2.0 * qa)
-        elif qb != 0.0:
-            out3 = -c1 / qb
+        elif c2 != 0.0:
+            out3 = -0.5 * c1 / c2
     return out0, out1, out2, out3, out4
 
 
@@ -279,15 +292,13 @@ def _mt2_feasible(big_m: float, ma: float, ea: float, ax: float, ay: float,
         w0 = ea - ax
         w1 = -2.0 * ay
         w2 = ea + ax
-        c0, c1, c2, c3, c4 = _quartic_of_b(mb, db, mx * w0 - da, mx * w1, mx * w2 + da,
+        _c0, c1, c2, c3, c4 = _quartic_of_b(mb, db, mx * w0 - da, mx * w1, mx * w2 + da,
                                            0.0, -2.0 * da, 0.0, bx, by, w0, w1, w2)
         # t = infinity is phi = pi, checked directly; then t = 0 and the critical points.
         if _mt_sq(mb, eb, bx, by, mx + da / (ea + ax), 0.0) <= m2:
             return True
-        if c0 <= 0.0 or c4 < 0.0:
+        if _ellipse_point_in_b(0.0, m2, da, ea, ax, ay, mb, eb, bx, by, mx):
             return True
-        if c4 == 0.0:
-            c4 = 1e-300  # the t^4 term vanished: phi = pi is on B's boundary, handled above
         for t in _quartic_candidates(c4, c3, c2, c1):
             if _ellipse_point_in_b(t, m2, da, ea, ax, ay, mb, eb, bx, by, mx):
                 return True
@@ -304,19 +315,23 @@ def _mt2_feasible(big_m: float, ma: float, ea: float, ax: float, ay: float,
     bv = by * ux - bx * uy
     c0, c1, c2, c3, c4 = _quartic_of_b(mb, db, w * pu + kappa * kappa, 0.0, -1.0,
                                        w * pv, -w, 0.0, bu, bv, w, 0.0, 0.0)
-    if c0 <= 0.0:
+    if _parabola_point_in_b(0.0, m2, kappa, ux, uy, mb, eb, bx, by, mx):
         return True
-    # P has no denominator here: its sign at large |v| decides directly.
-    if c4 < 0.0:
-        return True
-    if c4 == 0.0:
-        if c3 != 0.0 or c2 < 0.0:
-            return True
-        if c2 == 0.0:
-            return c1 != 0.0
-        return _parabola_point_in_b(-0.5 * c1 / c2, m2, kappa, ux, uy, mb, eb, bx, by, mx)
     for v in _quartic_candidates(c4, c3, c2, c1):
         if _parabola_point_in_b(v, m2, kappa, ux, uy, mb, eb, bx, by, mx):
+            return True
+    small = 1e-12 * max(abs(c2), abs(c1), abs(c0))
+    if abs(c4) <= small and abs(c3) <= small:
+        # b (anti)parallel to a, massless: P is (nearly) quadratic or linear and may be negative
+        # only far out, where no critical point points.  Probe beyond its roots on both sides.
+        reach = 0.0
+        if c2 < 0.0:
+            reach = 2.0 * (abs(c1) + math.sqrt(c1 * c1 + 4.0 * abs(c2 * c0))) / abs(c2) + 1.0
+        elif abs(c2) <= 1e-12 * max(abs(c1), abs(c0)) and c1 != 0.0:
+            reach = 2.0 * abs(c0 / c1) + 1.0
+        if reach > 0.0 and (_parabola_point_in_b(reach, m2, kappa, ux, uy, mb, eb, bx, by, mx)
+                            or _parabola_point_in_b(-reach, m2, kappa, ux, uy, mb, eb, bx, by,
+                                                    mx)):
             return True
     return False
 
@@ -336,14 +351,16 @@ def mt2_massless_invisible(ma: float, pax: float, pay: float, mb: float, pbx: fl
     scale = max(ea, eb, em)
     if not scale > 0.0:
         return 0.0 if scale == 0.0 else math.nan
-    if ea == 0.0:
-        return mb  # mT(a) = 0 for every split: what is left is b's minimum, mT(b, 0) = mb
-    if eb == 0.0:
-        return ma
     if ma * ma < MT2_MASSLESS_FRACTION * scale * scale and \
             mb * mb < MT2_MASSLESS_FRACTION * scale * scale:
         ma = 0.0
         mb = 0.0
+        ea = math.sqrt(pax * pax + pay * pay)
+        eb = math.sqrt(pbx * pbx + pby * pby)
+    if ea == 0.0:
+        return mb  # mT(a) = 0 for every split: what is left is b's minimum, mT(b, 0) = mb
+    if eb == 0.0:
+        return ma
     # Units of the scale, pmiss along +x (MT2 is rotation invariant; for the ellipse this puts the
     # parameter's singular point t = infinity on the far side of A from B's focus).
     inv = 1.0 / scale
@@ -565,10 +582,7 @@ def hemisphere_groups(px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndar
         if p[i] > e[i] + 0.001:
             return group
         pt[i] = math.sqrt(px[i] * px[i] + py[i] * py[i])
-        if abs(pz[i]) > 0.001:
-            theta = math.atan(pt[i] / pz[i])
-        else:
-            theta = 1.570796327
+        theta = math.atan(pt[i] / pz[i]) if abs(pz[i]) > 0.001 else 1.570796327
         if theta < 0.0:
             theta = theta + 3.141592654
         eta[i] = _hemisphere_eta(theta)

@@ -91,11 +91,17 @@ def split_lines(source: str) -> tuple[list[LogicalLine], list[Comment]]:
         if in_comment_string:
             # A commented-out `title "...` whose string was wrapped onto the next line (seen
             # in public adl2tnm files): the comment goes on until the string closes.
-            comments.append(Comment(number, "# " + raw.strip(), trailing=False))
+            text = raw.strip()
+            comments.append(Comment(number, text if text.startswith("#") else "# " + text,
+                                    trailing=False))
             in_comment_string = raw.count('"') % 2 == 0
             continue
         code, comment = _strip_comment(raw)
-        if comment is not None and not code.strip() and comment.count('"') % 2 == 1:
+        # Only when the very next line closes the string (and is not a comment or blank).
+        following = physical[number] if number < len(physical) else ""
+        if (comment is not None and not code.strip() and comment.count('"') % 2 == 1
+                and following.strip() and not following.lstrip().startswith("#")
+                and following.count('"') % 2 == 1 and not _BLOCK_START.match(following)):
             in_comment_string = True
         if comment is not None:
             comments.append(Comment(number, comment, trailing=bool(code.strip())))

@@ -69,6 +69,8 @@ def _bare_attributes(block, defined: set[str]):
     bindings = {t.binding for t in block.take if t.binding}
     if getattr(block, "alias", None):
         bindings.add(block.alias)
+    bindings |= {n.name for t in block.take for n in A.walk(t) if isinstance(n, A.Bound)}
+    bindings |= {c.name for c in block.commands if isinstance(c, A.Member)}
     local = {c.name for c in block.commands if isinstance(c, A.DefineAttr)}
 
     def fix(node):

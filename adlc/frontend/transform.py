@@ -192,7 +192,7 @@ class LineTransformer(Transformer):
 
     @v_args(meta=True)
     def abs_bars(self, meta, children):
-        return A.Call("abs", (children[0],), span=self._meta_span(meta))
+        return A.Call("abs", (children[1],), span=self._meta_span(meta))
 
     @v_args(meta=True)
     def neg(self, meta, children):
@@ -342,8 +342,15 @@ class LineTransformer(Transformer):
 
     @v_args(meta=True)
     def bins_edges(self, meta, children):
-        edges = tuple(_edge_value(c) for c in children[2:])
-        return A.BinEdges(children[1], edges, "bins", span=self._meta_span(meta))
+        # The numbers after the value are read as part of it (`HT 300 500`): split them off.
+        value = children[1]
+        terms = value.terms if isinstance(value, A.FourSum) else (value,)
+        count = len(terms)
+        while count > 1 and isinstance(terms[count - 1], A.Number):
+            count -= 1
+        edges = tuple(t.value for t in terms[count:])
+        head = terms[0] if count == 1 else A.FourSum(terms[:count], span=value.span)
+        return A.BinEdges(head, edges, "bins", span=self._meta_span(meta))
 
     @v_args(meta=True)
     def sort(self, meta, children):

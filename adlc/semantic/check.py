@@ -228,6 +228,9 @@ def _check_expr(expr: A.Expr, scope: _Scope, out: list[Diagnostic], local: set[s
                                   node.span, "E406"))
         elif isinstance(node, A.Bound):
             local.add(node.name)
+        elif isinstance(node, A.FourSum) and any(isinstance(t, A.Number) for t in node.terms):
+            out.append(Diagnostic("a number cannot be added to a four-vector", node.span, "E414",
+                                  hint="to subtract, put a space after the minus: `x - 30`"))
 
 
 def _check_name(node: A.Name, scope: _Scope, out: list[Diagnostic], local: set[str]) -> None:

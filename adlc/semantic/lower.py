@@ -153,7 +153,7 @@ class Lowerer:
                 cond = cmd.cond
                 pred = self.cond(cond)
                 if isinstance(cmd, A.Reject):
-                    if free_elems(pred) - {self.scope.cand}:
+                    if free_elems(pred) - {parent}:
                         self.scope = _Scope(frozenset(names), elem(parent))
                         pred = self.cond(negate(cond))
                     else:
@@ -172,10 +172,13 @@ class Lowerer:
 
     def quantify(self, pred: Node, span: Span) -> Node:
         """Wrap each comparison that reads an un-indexed second collection in allof/anyof."""
-        cand = self.scope.cand
+        cand = self.scope.cand.args[0]
         memo: dict = {}
         done: dict[Node, Node] = {}
         for n in N.walk(pred):
+            if n.type == "coll":  # a collection is closed: its own cuts are already lowered
+                done[n] = n
+                continue
             args = tuple(done.get(a, a) for a in n.args)
             new = make(n.op, args, n.attrs, n.type) if args != n.args else n
             if n.op in ("cmp", "range"):
@@ -476,7 +479,7 @@ class Lowerer:
         return make("arith", (a, b), (op,), "num")
 
     def reduce(self, kind: str, body: Node, e: A.Expr) -> Node:
-        loops = free_elems(body) - ({self.scope.cand} if self.scope.cand else set())
+        loops = free_elems(body) - ({self.scope.cand.args[0]} if self.scope.cand else set())
         if len(loops) != 1:
             self.error(f"{kind}() needs exactly one un-indexed collection inside, found "
                        f"{len(loops)}", e.span, "E232")

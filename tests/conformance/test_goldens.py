@@ -1,0 +1,109 @@
+"""Our numbers against CutLang's goldens (../shared/conformance), quirk regions excluded.
+
+Skipped when ../shared is absent. SKIP lists the ADL files that use features not implemented
+yet, with the reason; `pytest -rs` prints them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adlc.runtime.conformance import compare_to_golden, result_to_golden_dict
+
+ROOT = Path(__file__).resolve().parents[3] / "shared"
+CONFORMANCE = ROOT / "conformance"
+if not (CONFORMANCE / "golden").is_dir():
+    pytest.skip("../shared/conformance not present", allow_module_level=True)
+
+SKIP = {
+    "f17_tables": "table lookups (issue 4)",
+    "f21_sort": "sort (issue 4)",
+    "f23_optimise_z": "~= optimisation with placeholder indices (issue 4)",
+    "f24_optimise_top": "~= optimisation with placeholder indices (issue 4)",
+    "f25_comb": "COMB objects (issue 4)",
+    "f26_external_functions": "external functions fMT2/fMR/fMTR (issue 4, stdlib)",
+    "f28_counts": "countsformat/counts (issue 4)",
+    "q5_met_os_dimuon": "COMB objects (issue 4)",
+    "q6_trijet": "~= optimisation (issue 4)",
+    "q8_trilepton_mt": "~= optimisation (issue 4)",
+    "f22_ternary": "ternary inside an object block: CutLang's result matches neither the "
+                   "documented (c AND a) OR (NOT c AND b) nor any simple reading (the region "
+                   "ternaries agree); under investigation",
+}
+# Regions adlc deliberately computes differently (beyond the quirk* regions the comparison
+# already leaves out), per file: {stem: {region: reason}}.
+SKIP_REGIONS: dict[str, dict[str, str]] = {}
+
+GOLDENS = sorted(CONFORMANCE.glob("golden/*.json"))
+
+
+def _case(path: Path):
+    adl, inp = path.name[: -len(".json")].split(".", 1)
+    marks = [pytest.mark.skip(reason=f"{adl}: {SKIP[adl]}")] if adl in SKIP else []
+    return pytest.param(adl, inp, id=f"{adl}.{inp}", marks=marks)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache(tmp_path_factory):
+    import os
+
+    old = os.environ.get("ADLC_CACHE_DIR")
+    # the per-session cache tests/conftest.py also uses
+    os.environ["ADLC_CACHE_DIR"] = str(tmp_path_factory.getbasetemp() / "adlc-cache")
+    yield
+    if old is None:
+        os.environ.pop("ADLC_CACHE_DIR", None)
+    else:
+        os.environ["ADLC_CACHE_DIR"] = old
+
+
+@pytest.mark.parametrize(("adl", "inp"), [_case(p) for p in GOLDENS])
+def test_golden(adl: str, inp: str) -> None:
+    from adlc.driver import run_analysis
+
+    golden = json.loads((CONFORMANCE / "golden" / f"{adl}.{inp}.json").read_text())
+    result = run_analysis(CONFORMANCE / "adl" / f"{adl}.adl", [ROOT / "data" / f"{inp}.root"])
+    diffs = compare_to_golden(result_to_golden_dict(result), golden,
+                              skip_regions=SKIP_REGIONS.get(adl, {}))
+    assert not diffs, "\n".join(diffs[:40])
+
+
+def test_skip_list_is_reported() -> None:
+    """Every skipped file names a reason, and every entry names a real ADL file."""
+    stems = {p.stem for p in (CONFORMANCE / "adl").glob("*.adl")}
+    assert set(SKIP) <= stems
+    print("\nconformance goldens skipped:")
+    for stem, reason in sorted(SKIP.items()):
+        print(f"  {stem}: {reason}")
+
+
+# Benchmark queries against the RDataFrame reference histograms (Run2012B only).
+BENCHMARKS = {  # query -> (ADL stem, [(region, histogram)] summed bin by bin)
+    "q1": ("q1_met", [(None, "hmet")]),
+    "q2": ("q2_jet_pt", [(None, "hjetpt")]),
+    "q3": ("q3_central_jet_pt", [(None, "hjetpt")]),
+    "q4": ("q4_met_two_jets", [(None, "hmet")]),
+    "q7": ("q7_clean_jet_ht", [("q7withLeptons", "hsumpt"), ("q7noLeptons", "hsumpt")]),
+}
+
+
+@pytest.mark.parametrize("query", sorted(BENCHMARKS))
+def test_benchmark_reference(query: str) -> None:
+    import numpy as np
+
+    from adlc.driver import run_analysis
+
+    ref = json.loads((CONFORMANCE / "reference" /
+                      "rdf_root_project_Run2012B_SingleMu_1000.json").read_text())
+    expected = np.asarray(next(iter(ref["hists"][query].values())), dtype=float)
+    stem, parts = BENCHMARKS[query]
+    result = run_analysis(CONFORMANCE / "adl" / f"{stem}.adl",
+                          [ROOT / "data" / "Run2012B_SingleMu_1000.root"])
+    total = np.zeros_like(expected)
+    for region, name in parts:
+        reg = result.regions[region] if region else next(iter(result.regions.values()))
+        total += reg.histograms[name].values(flow=True)
+    np.testing.assert_array_equal(total, expected)
