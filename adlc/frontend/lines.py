@@ -101,7 +101,7 @@ def split_lines(source: str) -> tuple[list[LogicalLine], list[Comment]]:
         following = physical[number] if number < len(physical) else ""
         if (comment is not None and not code.strip() and comment.count('"') % 2 == 1
                 and following.strip() and not following.lstrip().startswith("#")
-                and following.count('"') % 2 == 1 and not _BLOCK_START.match(following)):
+                and '"' in following and not _BLOCK_START.match(following)):
             in_comment_string = True
         if comment is not None:
             comments.append(Comment(number, comment, trailing=bool(code.strip())))

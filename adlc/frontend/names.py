@@ -39,6 +39,8 @@ EVENT_NAMES = {
     "eventno": "eventNo", "RunYear": "RunYear", "mcChannelNumber": "mcChannelNumber",
     "ALL": "ALL", "all": "ALL", "All": "ALL", "NONE": "NONE", "none": "NONE", "None": "NONE",
     "fAplanarity": "fAplanarity", "fSphericity": "fSphericity",
+    # CutLang's built-in scale factors (`cmd LEPsf`): commands that pass every event.
+    "LEPsf": "LEPsf", "bTagSF": "bTagSF", "XSLumiCorrSF": "XSLumiCorrSF",
 }
 
 # Built-in collections (§9): every lexer spelling to one canonical name.

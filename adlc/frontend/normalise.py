@@ -14,7 +14,7 @@ from dataclasses import replace
 from adlc.frontend import ast as A
 from adlc.frontend.names import COLLECTIONS, EVENT_NAMES, canonical_attribute
 
-_OLD_INDEX = re.compile(r"^(.*[A-Za-z].*?)_(\d+)$")
+_OLD_INDEX = re.compile(r"^(.*[A-Za-z].*?)_(-?\d+)$")
 
 
 def normalise(analysis: A.Analysis) -> A.Analysis:

@@ -298,6 +298,12 @@ class LineTransformer(Transformer):
         return A.Select(children[1], span=self._meta_span(meta))
 
     @v_args(meta=True)
+    def select_trigger(self, meta, children):
+        # `select HLT "Mu50" ...`: a trigger list, read by CutLang's shell preprocessor.
+        names = tuple(A.String(str(c)[1:-1]) for c in children[2:])
+        return A.Select(A.Call(str(children[1]), names), span=self._meta_span(meta))
+
+    @v_args(meta=True)
     def reject(self, meta, children):
         return A.Reject(children[1], span=self._meta_span(meta))
 

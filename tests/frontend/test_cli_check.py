@@ -19,10 +19,7 @@ GOLDEN = ROOT / "tests" / "golden"
 _SHARED_ADL = Path(os.environ.get("ADLC_SHARED", ROOT.parent / "shared")) / "conformance" / "adl"
 
 # Golden files that `adlc check` wrongly rejects today (tracked as xfails in test_golden_ast.py).
-_KNOWN_BAD = {
-    "expressions/bit_operations.adl", "learnadl/slices_bins.adl",
-    "analyses/learnadl_dilepton.adl", "regions/scale_factors.adl",
-}
+_KNOWN_BAD: set[str] = set()
 
 CLEAN = """object jets
   take Jet

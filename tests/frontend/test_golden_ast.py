@@ -21,36 +21,18 @@ from adlc.semantic.check import check_file
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 FILES = sorted(GOLDEN.rglob("*.adl"))
 
-# Known parser bugs: the .ast beside these files holds the RIGHT tree (written by hand).
-XFAIL = {
-    "expressions/bit_operations.adl":
-        "bit operators `|`, `<<` and `>>` do not parse (`|` clashes with |x|, `<`/`>` win over "
-        "`<<`/`>>` in the lexer)",
-    "learnadl/composite.adl":
-        "inside a composite, bound names (`l1`, `l2` from disjoint/cartesian) and members "
-        "(`object Z = ...`) are rewritten as bare attributes: `l1.charge` -> q(l1(this))",
-    "learnadl/slices_bins.adl":
-        "learn-adl `bins VAR e1 .. en` does not parse: `VAR e1 e2` is read as a four-vector sum",
-    "analyses/learnadl_dilepton.adl":
-        "learn-adl `bins VAR e1 .. en` does not parse: `VAR e1 e2` is read as a four-vector sum",
-}
+# Known parser bugs: the .ast beside these files holds the RIGHT tree (written by hand). Fixed
+# so far: bit operators `|`/`<<`/`>>`, learn-adl `bins`, composite bound names and members.
+XFAIL: dict[str, str] = {}
 
 # Known checker bugs: these golden files are valid, but `adlc check` reports an error.
-CHECK_XFAIL = {
-    "expressions/bit_operations.adl": XFAIL["expressions/bit_operations.adl"],
-    "learnadl/slices_bins.adl": XFAIL["learnadl/slices_bins.adl"],
-    "analyses/learnadl_dilepton.adl": XFAIL["analyses/learnadl_dilepton.adl"],
-    "regions/scale_factors.adl":
-        "CutLang's built-in scale-factor commands `LEPsf`, `bTagSF`, `XSLumiCorrSF` (ADL.md "
-        "3.8 and 7) are reported as undefined names",
-}
+CHECK_XFAIL: dict[str, str] = {}
 
 # Valid files on which `adlc check` wrongly warns (the files use nothing unknown).
 WARN_XFAIL = {
     "defines/ome_varlist.adl": "OME (CutLang's ONNX built-in) is reported as an unknown function",
     "learnadl/define_in_object.adl":
         "a per-candidate `define` inside an object is reported as an unknown function where used",
-    "learnadl/composite.adl": XFAIL["learnadl/composite.adl"],
 }
 WARN_XFAIL.update({k: v for k, v in CHECK_XFAIL.items() if k not in WARN_XFAIL})
 

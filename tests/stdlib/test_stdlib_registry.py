@@ -306,3 +306,33 @@ def test_broken_entry_points_are_reported(clean_registry, monkeypatch, bad):
     with pytest.raises(FunctionPluginError, match="entry point 'bad'") as info:
         load_plugins(reload=True)
     assert info.value.diagnostics[0].code == "E603"
+
+
+# ------------------------------------------------------------------------------ the documentation
+
+DOCS = STDLIB_DIR.parent / "docs" / "functions.md"
+
+
+@pytest.mark.skipif(not DOCS.is_file(), reason="docs/functions.md is not in this checkout")
+@pytest.mark.parametrize("jit", [False, pytest.param(True, marks=pytest.mark.skipif(
+    not HAVE_NUMBA, reason="numba is not installed"))])
+def test_documented_plugin_example_works(clean_registry, tmp_path, jit):
+    import numpy as np
+
+    text = DOCS.read_text()
+    section = text[text.index("### (a)"):]
+    code = section[section.index("```python\n") + len("```python\n"):]
+    code = code[:code.index("```")]
+    path = tmp_path / f"doc_example_{int(jit)}.py"
+    path.write_text(code)
+    assert {s.name for s in load_module_functions(path)} == {"fPtRatio", "fNAbove", "fLeadingTwo"}
+    ratio, above, lead = (lookup(n) for n in ("fPtRatio", "fNAbove", "fLeadingTwo"))
+    assert above is not None and above.defaults == ("30",)
+    assert load_impl(ratio, jit=jit)(30.0, 40.0, 0.0, 50.0, 10.0, 0.0, 0.0, 10.0) == 5.0
+    assert np.isnan(load_impl(ratio, jit=jit)(1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0))
+    px = np.array([10.0, 40.0, 0.0])
+    py = np.array([0.0, 30.0, 35.0])
+    z = np.zeros(3)
+    assert load_impl(above, jit=jit)(px, py, z, z, 30.0) == 2.0
+    got = load_impl(lead, jit=jit)(px, py, z, z)
+    assert got[0].tolist() == [40.0, 0.0] and got[1].tolist() == [30.0, 35.0]
