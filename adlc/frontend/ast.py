@@ -394,6 +394,8 @@ EXPR_TYPES = (Number, String, Name, This, Index, Slice, Call, FourSum, VarList, 
 
 def children(node: object) -> tuple[object, ...]:
     """Direct child nodes of an AST node (expressions, statements, axes, entries)."""
+    if not hasattr(node, "__dataclass_fields__"):
+        raise TypeError(f"not an ADL syntax-tree node: {type(node).__name__}")
     out: list[object] = []
     for name in node.__dataclass_fields__:  # type: ignore[attr-defined]
         if name == "span":
@@ -415,33 +417,46 @@ def walk(node: object):
         stack.extend(reversed(children(current)))
 
 
+def fold(root, combine):
+    """Bottom-up evaluation without recursion: `combine(node, results)` gets the results of
+    `children(node)`, in order, and returns the node's own result."""
+    done: dict[int, object] = {}
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        current, visited = stack.pop()
+        if id(current) in done:
+            continue
+        if not visited:
+            stack.append((current, True))
+            stack.extend((c, False) for c in reversed(children(current)) if id(c) not in done)
+            continue
+        done[id(current)] = combine(current, [done[id(c)] for c in children(current)])
+    return done[id(root)]
+
+
 def rewrite(node, fn):
     """Rebuild `node` bottom-up, replacing every dataclass node `n` by `fn(n)` (iteratively).
 
     `fn` receives a node whose children have already been rewritten and returns a node.
     """
-    # Post-order over (node, visited) pairs; results are kept by id of the original node.
-    done: dict[int, object] = {}
-    stack: list[tuple[object, bool]] = [(node, False)]
-    while stack:
-        current, visited = stack.pop()
-        if not visited:
-            stack.append((current, True))
-            stack.extend((c, False) for c in reversed(children(current)))
-            continue
-        changes = {}
-        for name in current.__dataclass_fields__:  # type: ignore[attr-defined]
-            value = getattr(current, name)
-            if isinstance(value, tuple) and any(id(v) in done for v in value):
-                changes[name] = tuple(done.get(id(v), v) for v in value)
-            elif hasattr(value, "__dataclass_fields__") and id(value) in done:
-                changes[name] = done[id(value)]
-        rebuilt = _replace(current, changes) if changes else current
-        done[id(current)] = fn(rebuilt)
-    return done[id(node)]
+    return fold(node, lambda current, results: fn(_with_children(current, results)))
 
 
-def _replace(node, changes):
+def _with_children(node, new: list):
+    """`node` with the nodes that `children(node)` lists replaced, in order, by `new`."""
     from dataclasses import replace
 
+    if all(a is b for a, b in zip(children(node), new, strict=True)):
+        return node
+    items = iter(new)
+    changes = {}
+    for name in node.__dataclass_fields__:  # type: ignore[attr-defined]
+        if name == "span":
+            continue
+        value = getattr(node, name)
+        if isinstance(value, tuple):
+            changes[name] = tuple(next(items) if hasattr(v, "__dataclass_fields__") else v
+                                  for v in value)
+        elif hasattr(value, "__dataclass_fields__"):
+            changes[name] = next(items)
     return replace(node, **changes)

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-# Per-object attributes (ADL.md §8.1) and the spellings seen in the three dialects.
-# Keys are lower-case unless the name is exact-case in CutLang (the one-letter tokens).
+# Per-object attributes (ADL.md §8.1) and the spellings seen in the three dialects. This is
+# the one spelling table of adlc: the runtime schemas derive their keys from it.
+# Exact case, as in CutLang's lexer: the one-letter tokens (`e`, `p`, `M` are not attributes)
+# and `dxy dz edz Z0 genPartIdx daughterX daughterY`; `mass`/`charge` are adl2tnm/learn-adl.
+# `M` and `e` are not CutLang tokens but public files write `{x}M`: the front end accepts them.
+_EXACT_ATTRIBUTES = {
+    "m": "m", "M": "m", "q": "q", "E": "E", "e": "E", "P": "P", "mass": "m", "charge": "q",
+    "dxy": "dxy", "dz": "dz", "edz": "edz", "Z0": "z0", "z0": "z0", "genPartIdx": "genPartIdx",
+    "daughterX": "daughterX", "daughterY": "daughterY", "isTight": "isTight",
+    "isMedium": "isMedium", "isLoose": "isLoose", "IDX": "IDX", "AbsEta": "absEta",
+}
+# Case-insensitive keywords, keyed by their lower-case form.
 _ATTRIBUTES = {
     "pt": "pT", "eta": "eta", "phi": "phi", "pz": "pz", "abseta": "absEta", "rap": "rap",
     "theta": "theta", "flavor": "flavor", "flavour": "flavor", "btagger": "flavor",
     "btag": "BTag", "ctag": "CTag", "tautag": "TauTag", "pdgid": "pdgID", "idx": "IDX",
-    "index": "IDX", "dxy": "dxy", "d0": "dxy", "edxy": "edxy", "ed0": "edxy", "dz": "dz",
-    "edz": "edz", "z0": "z0", "ptcone": "ptcone", "etcone": "etcone", "absiso": "absiso",
+    "index": "IDX", "d0": "dxy", "edxy": "edxy", "ed0": "edxy",
+    "ptcone": "ptcone", "etcone": "etcone", "absiso": "absiso",
     "miniiso": "miniiso", "istight": "isTight", "ismedium": "isMedium", "medium": "isMedium",
-    "isloose": "isLoose", "loose": "isLoose", "tau32": "tau32", "genpartidx": "genPartIdx",
+    "isloose": "isLoose", "loose": "isLoose", "tau32": "tau32",
     "vertexx": "vertexX", "vertexy": "vertexY", "vertexz": "vertexZ", "vertext": "vertexT",
-    "vertextr": "vertexTR", "daughterx": "daughterX", "daughtery": "daughterY",
-    "mass": "m", "charge": "q", "energy": "E", "nbj": "nbj", "constituents": "constituents",
+    "vertextr": "vertexTR", "energy": "E", "nbj": "nbj", "constituents": "constituents",
     "daughters": "daughters",
 }
-_EXACT_ATTRIBUTES = {"m": "m", "M": "m", "q": "q", "E": "E", "e": "E", "P": "P"}
 
 # Functions of several arguments, reducers and maths (§8.2-8.4, §5.7); lower-case keys.
 _FUNCTIONS = {
@@ -53,6 +61,7 @@ COLLECTIONS = {
     "JET": "Jet", "Jet": "Jet", "jet": "Jet",
     "FJET": "FatJet", "FatJet": "FatJet", "fjet": "FatJet",
     "GEN": "GenPart", "gen": "GenPart", "TRK": "Track", "trk": "Track",
+    "photon": "Photon", "Truth": "GenPart",
     "LEP": "Lepton", "BJET": "BJet", "QGJET": "QGJet", "NUMET": "Neutrino",
     # Delphes and adl2tnm spell collections as the ntuple does.
     "FJet": "FatJet", "Gen": "GenPart", "GenPart": "GenPart", "Particle": "GenPart",

@@ -56,48 +56,7 @@ def format_expr(expr: A.Expr) -> str:
 
 def _print_expr(root: A.Expr) -> tuple[str, int]:
     """(text, precedence level) of `root`, computed bottom-up with an explicit stack."""
-    done: dict[int, tuple[str, int]] = {}
-    stack: list[tuple[A.Expr, bool]] = [(root, False)]
-    while stack:
-        node, visited = stack.pop()
-        if id(node) in done:
-            continue
-        if not visited:
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(_expr_children(node)) if id(c) not in done)
-            continue
-        done[id(node)] = _combine(node, [done[id(c)] for c in _expr_children(node)])
-    return done[id(root)]
-
-
-def _expr_children(node: A.Expr) -> list[A.Expr]:
-    if isinstance(node, (A.Number, A.String, A.Name, A.This)):
-        return []
-    if isinstance(node, A.Index):
-        return [node.base, node.index]
-    if isinstance(node, A.Slice):
-        return [c for c in (node.base, node.start, node.stop) if c is not None]
-    if isinstance(node, A.Call):
-        return list(node.args)
-    if isinstance(node, A.FourSum):
-        return list(node.terms)
-    if isinstance(node, A.VarList):
-        return list(node.items)
-    if isinstance(node, A.Unary):
-        return [node.operand]
-    if isinstance(node, A.Binary):
-        return [node.left, node.right]
-    if isinstance(node, A.Range):
-        return [node.value, node.low, node.high]
-    if isinstance(node, A.Ternary):
-        return [node.cond, node.then, node.other]
-    if isinstance(node, A.Union):
-        return list(node.parts)
-    if isinstance(node, A.Comb):
-        return list(node.members)
-    if isinstance(node, A.Bound):
-        return [node.source]
-    raise TypeError(f"cannot print {type(node).__name__} as an ADL expression")
+    return A.fold(root, _combine)
 
 
 def _wrap(child: tuple[str, int], need: int) -> str:

@@ -32,52 +32,18 @@ from types import MappingProxyType
 from typing import Literal
 
 from adlc.errors import AdlInputError, AdlUsageError
+from adlc.frontend import names
 
 # --- spellings -----------------------------------------------------------------------------------
 
-# ADL.md §9 table (the CutLang lexer's names) plus the adl2tnm / learn-adl names, which are the
-# ntuple's own (`take Jet`, `take Muon`, `take FatJet`). Matching is exact: CutLang's collection
-# tokens are case-sensitive (`Muon`/`muon` yes, `MUON` no).
+# The ADL spellings live in one place, `adlc.frontend.names`; here they are keyed the way the
+# schemas are: the CutLang reader's collection names and lower-case attribute names.
+_SCHEMA_COLLECTION = {"Electron": "ELE", "Muon": "MUO", "Tau": "TAU", "Photon": "PHO",
+                      "Jet": "JET", "FatJet": "FJET", "GenPart": "GEN"}
 COLLECTION_SPELLINGS: Mapping[str, str] = MappingProxyType({
-    "ELE": "ELE", "Ele": "ELE", "ele": "ELE", "Electron": "ELE", "electron": "ELE",
-    "MUO": "MUO", "Muo": "MUO", "muo": "MUO", "Muon": "MUO", "muon": "MUO",
-    "TAU": "TAU", "Tau": "TAU", "tau": "TAU",
-    "PHO": "PHO", "Pho": "PHO", "pho": "PHO", "Photon": "PHO", "photon": "PHO",
-    "JET": "JET", "Jet": "JET", "jet": "JET",
-    "FJET": "FJET", "FatJet": "FJET", "fjet": "FJET",
-    "GEN": "GEN", "gen": "GEN", "GenPart": "GEN", "Truth": "GEN",
-})
-
-# Attribute spellings that must match exactly. CutLang's one-character tokens `m q P E` are
-# case-sensitive (`e` and `p` are not energy and momentum), and so are `dxy dz edz Z0 genPartIdx
-# daughterX daughterY` (ADL.md §1). `mass`/`charge` are the adl2tnm/learn-adl spellings (in the
-# CutLang dialect `mass(x)` would be a branch read; the semantic pass decides per dialect).
-_EXACT_ATTRIBUTES: Mapping[str, str] = MappingProxyType({
-    "m": "m", "mass": "m",
-    "q": "q", "charge": "q",
-    "E": "e", "P": "p",
-    "dxy": "dxy", "dz": "dz", "edz": "edz", "Z0": "z0", "z0": "z0",
-    "genPartIdx": "genpartidx",
-    "daughterX": "daughterx", "daughterY": "daughtery",
-    "isTight": "istight", "isMedium": "ismedium", "isLoose": "isloose",
-    "IDX": "index",
-    "AbsEta": "abseta",
-})
-
-# Case-insensitive CutLang keywords (ADL.md §1, §8.1, §15), keyed by their lowercase form.
-_CASELESS_ATTRIBUTES: Mapping[str, str] = MappingProxyType({
-    "pt": "pt", "eta": "eta", "phi": "phi", "pz": "pz",
-    "rap": "rap", "theta": "theta", "abseta": "abseta",
-    "flavor": "flavor", "flavour": "flavor", "btagger": "flavor",
-    "btag": "btag", "ctag": "ctag", "tautag": "tautag",
-    "pdgid": "pdgid", "index": "index",
-    "d0": "dxy", "edxy": "edxy", "ed0": "edxy",
-    "ptcone": "ptcone", "etcone": "etcone", "absiso": "absiso", "miniiso": "miniiso",
-    "istight": "istight", "medium": "ismedium", "loose": "isloose",
-    "tau32": "tau32",
-    "vertext": "vertext", "vertexx": "vertexx", "vertexy": "vertexy", "vertexz": "vertexz",
-    "vertextr": "vertextr",
-})
+    spelling: _SCHEMA_COLLECTION[canon] for spelling, canon in names.COLLECTIONS.items()
+    if canon in _SCHEMA_COLLECTION})
+_SCHEMA_ATTRIBUTE = {"IDX": "index"}  # otherwise the lower-cased canonical ADL name
 
 # Computed by the compiler from stored attributes; never read from a branch (unless a
 # collection stores it, see `resolve_attribute`). `index` is the position in the file's collection.
@@ -107,12 +73,11 @@ def canonical_collection(name: str) -> str | None:
 
 def canonical_attribute(name: str) -> str | None:
     """`"pT"` → `"pt"`, `"d0"` → `"dxy"`, `"E"` → `"e"`; None if `name` is no built-in attribute."""
-    exact = _EXACT_ATTRIBUTES.get(name)
-    if exact is not None:
-        return exact
-    if len(name) == 1:  # `e`, `p`, `M`, `Q`: not CutLang tokens, so not attributes
+    # Schema keys (`--map JET.m=...`) follow CutLang's lexer: of one-letter names only `m q E P`.
+    canon = names.canonical_attribute(name) if len(name) > 1 or name in "mqEP" else None
+    if canon is None:
         return None
-    return _CASELESS_ATTRIBUTES.get(name.lower())
+    return _SCHEMA_ATTRIBUTE.get(canon, canon.lower())
 
 
 def canonical_event_name(name: str) -> str | None:
