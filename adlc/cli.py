@@ -98,9 +98,11 @@ def fmt(files: tuple[str, ...], write: bool, check_only: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite the results of an earlier run.")
 @click.option("--no-opt", is_flag=True, help="Skip the optimiser.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no cutflow table.")
+@click.option("--cutlang-compat", is_flag=True,
+              help="Reproduce CutLang's bugs too (docs/cutlang-differences.md).")
 def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str | None,
         chunk_size: int, max_events: int | None, jobs: int, backend: str, plots: bool,
-        force: bool, no_opt: bool, quiet: bool) -> None:
+        force: bool, no_opt: bool, quiet: bool, cutlang_compat: bool) -> None:
     """Run an analysis over ROOT files: cutflows, bins and histograms."""
     from adlc import driver
 
@@ -108,7 +110,7 @@ def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str 
         driver.run_command(analysis, list(inputs), outdir=outdir, schema=schema,
                            chunk_size=chunk_size, max_events=max_events, jobs=jobs,
                            backend=backend, plots=plots, force=force, optimise=not no_opt,
-                           quiet=quiet)
+                           quiet=quiet, cutlang_compat=cutlang_compat)
     except AdlError as error:
         _fail(error)
 

@@ -3,9 +3,9 @@
 Public API:
   compile_analysis(path_or_source, *, schema, backend="numba", file=None) -> (Program, GeneratedModule)
   run_analysis(analysis, inputs, *, schema=None, chunk_size, max_events, jobs, backend,
-               progress=None) -> RunResult
+               progress=None, tree=None, cutlang_compat=False) -> RunResult
   run_command(analysis, inputs, *, outdir, schema, chunk_size, max_events, jobs, backend,
-              plots, force, optimise, quiet) -> RunResult
+              plots, force, optimise, quiet, cutlang_compat, tree, progress) -> RunResult
   dump(analysis, *, stage, backend, schema) -> str       # stage: ast | ir | opt | code
 """
 
@@ -24,12 +24,12 @@ def _parse(analysis: str | Path):
     return parse(source, str(analysis)), source
 
 
-def lower_file(analysis: str | Path):
+def lower_file(analysis: str | Path, *, cutlang_compat: bool = False):
     """The IR Program of an ADL file (AdlSyntaxError / AdlSemanticError on bad input)."""
     from adlc.semantic.lower import lower
 
     tree, source = _parse(analysis)
-    return lower(tree, source)
+    return lower(tree, source, cutlang_compat=cutlang_compat)
 
 
 def _schema(schema):
@@ -40,76 +40,97 @@ def _schema(schema):
     return get_schema(schema or "nanoaod")
 
 
-def compile_analysis(analysis: str | Path, *, schema=None, backend: str = "numba"):
+def compile_analysis(analysis: str | Path, *, schema=None, backend: str = "numba",
+                     cutlang_compat: bool = False):
     """(Program, GeneratedModule) for an ADL file and an input schema."""
     from adlc.backends import get_backend
 
-    program = lower_file(analysis)
+    program = lower_file(analysis, cutlang_compat=cutlang_compat)
     return program, get_backend(backend).generate(program, _schema(schema))
+
+
+def _prepare(analysis, inputs, *, schema, backend, tree, cutlang_compat, program=None):
+    """(GeneratedModule, InputSet). Analysis errors come before any file is opened, and bad
+    inputs before anything is compiled."""
+    from adlc.backends import get_backend
+    from adlc.runtime.reader import open_inputs
+
+    if program is None:
+        program = lower_file(analysis, cutlang_compat=cutlang_compat)
+    input_set = open_inputs(list(inputs), tree)
+    resolved = _schema(schema) if schema else input_set.schema()
+    return get_backend(backend).generate(program, resolved), input_set
 
 
 def run_analysis(analysis: str | Path, inputs, *, schema=None, chunk_size: int = 200_000,
                  max_events: int | None = None, jobs: int = 1, backend: str = "numba",
-                 progress=None, tree: str | None = None):
+                 progress=None, tree: str | None = None, cutlang_compat: bool = False):
     """Compile `analysis` and run it over `inputs` (paths or globs); the merged RunResult."""
     from adlc.runtime.execute import execute
-    from adlc.runtime.reader import open_inputs
 
-    program = lower_file(analysis)  # syntax/semantic errors before touching the data
-    input_set = open_inputs(list(inputs), tree)
-    resolved = _schema(schema) if schema else input_set.schema()
-    from adlc.backends import get_backend
-
-    gen = get_backend(backend).generate(program, resolved)
+    gen, input_set = _prepare(analysis, inputs, schema=schema, backend=backend, tree=tree,
+                              cutlang_compat=cutlang_compat)
     return execute(gen, input_set, chunk_size=chunk_size, max_events=max_events, jobs=jobs,
                    progress=progress)
 
 
 class _Progress:
-    def __init__(self, total: int):
+    """`[####      ] 400000/1000000 events  512,345 ev/s` on one line of a terminal."""
+
+    def __init__(self, total: int, stream=None):
         self.total = total
+        self.stream = stream or sys.stderr
 
     def __call__(self, done: int, elapsed: float) -> None:
         rate = done / elapsed if elapsed > 0 else 0.0
-        frac = done / self.total if self.total else 1.0
+        frac = min(done / self.total, 1.0) if self.total else 1.0
         bar = "#" * int(30 * frac)
-        sys.stderr.write(f"\r[{bar:<30}] {done}/{self.total} events  {rate:,.0f} ev/s")
-        sys.stderr.flush()
+        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} events  {rate:,.0f} ev/s")
         if done >= self.total:
-            sys.stderr.write("\n")
+            self.stream.write("\n")
+        self.stream.flush()
 
 
 def run_command(analysis, inputs, *, outdir=None, schema=None, chunk_size=200_000,
                 max_events=None, jobs=1, backend="numba", plots=False, force=False,
-                optimise=True, quiet=False):
-    """`adlc run`: run, print the cutflow table, write ROOT/JSON (and plots) to `outdir`."""
-    from adlc.runtime.reader import file_info, open_inputs
-    from adlc.runtime.writers import default_versions, format_cutflow, write_outputs
+                optimise=True, quiet=False, cutlang_compat=False, tree=None, progress=None):
+    """`adlc run`: run, print the cutflow table, write ROOT/JSON (and plots) to `outdir`.
+
+    `progress`: None shows the progress bar when stderr is a terminal and not `quiet`; True or
+    False forces it. Everything is checked before any data is read (the analysis, whether
+    `outdir` would be overwritten, the inputs and their tree), and the outputs are written
+    only once the whole run succeeded, all together (see writers.write_outputs).
+    """
+    from adlc.runtime.execute import execute
+    from adlc.runtime.reader import file_info
+    from adlc.runtime.writers import check_outdir, default_versions, format_cutflow, write_outputs
 
     stem = Path(analysis).stem
     outdir = Path(outdir) if outdir else Path("adlc-out") / stem
-    program = lower_file(analysis)
-    input_set = open_inputs(list(inputs))
-    resolved = _schema(schema) if schema else input_set.schema()
-    from adlc.backends import get_backend
-    from adlc.runtime.execute import execute
-
-    gen = get_backend(backend).generate(program, resolved)
+    program = lower_file(analysis, cutlang_compat=cutlang_compat)  # before touching any data
+    check_outdir(outdir, analysis=stem, plots=plots, overwrite=force)
+    gen, input_set = _prepare(analysis, inputs, schema=schema, backend=backend, tree=tree,
+                              cutlang_compat=cutlang_compat, program=program)
+    if progress is None:
+        progress = not quiet and sys.stderr.isatty()
     total = input_set.num_entries if max_events is None else min(max_events,
                                                                  input_set.num_entries)
-    progress = _Progress(total) if (not quiet and sys.stderr.isatty()) else None
     result = execute(gen, input_set, chunk_size=chunk_size, max_events=max_events, jobs=jobs,
-                     progress=progress)
-    if not quiet:
-        print(format_cutflow(result))
+                     progress=_Progress(total) if progress else None)
     infos = []
     for path in input_set.paths:
         try:
             infos.append(file_info(path))
-        except AdlError:
+        except AdlError:  # a URL, or a file gone since it was read: record what we know
             infos.append({"path": path})
-    write_outputs(result, outdir, analysis=stem, plots=plots, overwrite=force, inputs=infos,
-                  versions=default_versions())
+    written = write_outputs(result, outdir, analysis=stem, plots=plots, overwrite=force,
+                            inputs=infos, versions=default_versions())
+    if not quiet:
+        print(format_cutflow(result))
+        shown = [p.name for p in written if p.parent == outdir]
+        if plots:
+            shown.append(f"plots/ ({sum(p.parent != outdir for p in written)} PNG)")
+        print(f"\nwrote {', '.join(shown)} to {outdir}")
     return result
 
 

@@ -343,6 +343,8 @@ class Table(Stmt):
     nvars: int
     errors: bool
     rows: tuple[tuple[float, ...], ...]
+    # Where each row is written, for diagnostics; like `span`, not part of equality.
+    row_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,13 +394,17 @@ EXPR_TYPES = (Number, String, Name, This, Index, Slice, Call, FourSum, VarList, 
               Range, Ternary, Union, Comb, Bound)
 
 
+# Fields that hold source positions (`Span`s), not child nodes.
+_POSITION_FIELDS = ("span", "row_spans")
+
+
 def children(node: object) -> tuple[object, ...]:
     """Direct child nodes of an AST node (expressions, statements, axes, entries)."""
     if not hasattr(node, "__dataclass_fields__"):
         raise TypeError(f"not an ADL syntax-tree node: {type(node).__name__}")
     out: list[object] = []
     for name in node.__dataclass_fields__:  # type: ignore[attr-defined]
-        if name == "span":
+        if name in _POSITION_FIELDS:
             continue
         value = getattr(node, name)
         if isinstance(value, tuple):
@@ -451,7 +457,7 @@ def _with_children(node, new: list):
     items = iter(new)
     changes = {}
     for name in node.__dataclass_fields__:  # type: ignore[attr-defined]
-        if name == "span":
+        if name in _POSITION_FIELDS:
             continue
         value = getattr(node, name)
         if isinstance(value, tuple):

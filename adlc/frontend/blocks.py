@@ -32,6 +32,7 @@ class _Block:
     commands: list[A.Stmt] = field(default_factory=list)
     entries: list[A.InfoEntry] = field(default_factory=list)
     rows: list[tuple[float, ...]] = field(default_factory=list)
+    row_spans: list[Span] = field(default_factory=list)
     settings: dict[str, tuple[str, Span]] = field(default_factory=dict)
 
 
@@ -121,6 +122,7 @@ def _add_to_block(block: _Block, stmt, diagnostics: list[Diagnostic]) -> None:
     if isinstance(stmt, Row):
         if kind == "table":
             block.rows.append(stmt.values)
+            block.row_spans.append(stmt.span)
         else:
             diagnostics.append(Diagnostic("a line of numbers outside a table", stmt.span, "E205",
                                           hint="table rows go inside a `table` block"))
@@ -164,7 +166,8 @@ def _key_value(block: _Block, stmt: KeyValue, diagnostics: list[Diagnostic]) -> 
 
 def _kv_hint(stmt: KeyValue, kind: str) -> str:
     if kind in ("object", "region", "composite"):
-        return f"a {kind} line starts with `select`, `reject`, `histo`, ...; is a keyword missing?"
+        return (f"{_a(kind)} line starts with `select`, `reject`, `histo`, ...; "
+                "is a keyword missing?")
     return f"this line is not understood inside a {kind} block"
 
 
@@ -188,7 +191,8 @@ def _histo(stmt: tuple, diagnostics: list[Diagnostic]) -> A.Histo | None:
             axes.append(A.VariableAxis(tuple(float(e) for e in first[1])))
             args.pop(0)
             continue
-        if len(args) >= 4 and all(isinstance(a, A.Number) for a in args[:3]):
+        # `nbins, low, high`; the value follows (or is missing: `has no value`, E303).
+        if len(args) >= 3 and all(isinstance(a, A.Number) for a in args[:3]):
             axes.append(A.RegularAxis(int(args[0].value), float(args[1].value),
                                       float(args[2].value)))
             del args[:3]
@@ -197,7 +201,7 @@ def _histo(stmt: tuple, diagnostics: list[Diagnostic]) -> A.Histo | None:
     values = [a for a in args if not isinstance(a, tuple)]
     if len(values) != len(args):
         diagnostics.append(Diagnostic(f"histogram `{name}`: bin edges after the values", span,
-                                      "E301", hint="write the binning before the values"))
+                                      "E313", hint="write the binning before the values"))
         return None
     return A.Histo(name, title, tuple(axes), tuple(values), span=span)
 
@@ -236,15 +240,16 @@ def _table(block: _Block, diagnostics: list[Diagnostic]) -> A.Table:
             nvars = int(text)
         except ValueError:
             diagnostics.append(Diagnostic(f"`nvars` needs a whole number, not `{text}`", span,
-                                          "E302"))
+                                          "E314"))
     errors = False
     if "errors" in settings:
         text, span = settings["errors"]
         if text.lower() not in ("true", "false"):
             diagnostics.append(Diagnostic(f"`errors` is `true` or `false`, not `{text}`", span,
-                                          "E303"))
+                                          "E315"))
         errors = text.lower() == "true"
-    return A.Table(h.name, tabletype, nvars, errors, tuple(block.rows), span=h.span)
+    return A.Table(h.name, tabletype, nvars, errors, tuple(block.rows),
+                   row_spans=tuple(block.row_spans), span=h.span)
 
 
 def _what(stmt) -> str:

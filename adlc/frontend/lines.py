@@ -3,8 +3,9 @@
 CutLang's preprocessors work line by line: a statement is one line, `\\` at the end of a line
 joins the next one, `#` starts a comment. adl2tnm also lets an expression run on over the next
 line without `\\`, so a line is joined to the next one while brackets are open, when it ends in
-a binary operator or a comma, or when the next line starts with `and`/`or`. Comments are kept
-(for `adlc fmt`) and positions in the joined text map back to the original line and column.
+a binary operator or a comma, or when the next line starts with `and`/`or`; but never into a
+line that starts with a command or block keyword. Comments are kept (for `adlc fmt`) and
+positions in the joined text map back to the original line and column.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ _TRAILING_OPERATOR = re.compile(
     r"(?:&&|\|\||[-+*/^,(\[{=]|\b(?:and|or|AND|OR)|\[\]|\]\[|==|!=|<=|>=|<|>)\s*$")
 # A line starting like this continues the previous one.
 _LEADING_OPERATOR = re.compile(r"^\s*(?:&&|\|\||(?:and|or|AND|OR)\b)")
-# A line starting like this is a new block, however unbalanced the previous line was.
+# A line starting like this is a new block or a new command, however unbalanced the previous
+# line was: a line left open (`select (MET > 3`, `select MET +`) must not swallow the next one.
 _BLOCK_START = re.compile(
-    r"^(?:object|obj|define|def|region|algo|algorithm|table|histolist|countsformat|info|composite)\b",
-    re.IGNORECASE)
+    r"^\s*(?:object|obj|define|def|region|algo|algorithm|table|histolist|countsformat|info"
+    r"|composite)(?![A-Za-z0-9_])", re.IGNORECASE)
+_COMMAND_START = re.compile(
+    r"^\s*(?:select|reject|cmd|cut|histo|weight|bins?|sort|print|save|counts|take|using)"
+    r"(?![A-Za-z0-9_])", re.IGNORECASE)
 
 
 @dataclass
@@ -107,7 +112,8 @@ def split_lines(source: str) -> tuple[list[LogicalLine], list[Comment]]:
             comments.append(Comment(number, comment, trailing=bool(code.strip())))
         if current is not None and code.strip():
             joined = _LEADING_OPERATOR.match(code) is not None
-            if (joined or _continues(current.text, _depth(current.text))) and not _BLOCK_START.match(code):
+            if ((joined or _continues(current.text, _depth(current.text)))
+                    and not _BLOCK_START.match(code) and not _COMMAND_START.match(code)):
                 _append(current, code, number)
                 continue
             lines.append(current)

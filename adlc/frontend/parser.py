@@ -12,7 +12,16 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import (
+    Lark,
+    Token,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
+from lark.exceptions import VisitError
 
 from adlc.errors import AdlSyntaxError, Diagnostic, Span
 from adlc.frontend import ast as A
@@ -66,17 +75,30 @@ def read_source(path: Path) -> str:
 
 
 def parse(source: str, file: str = "<input>") -> A.Analysis:
-    lines, comments = split_lines(source)
+    """The AST of `source`; `AdlSyntaxError` with every problem found, in line order."""
+    # A UTF-8 byte-order mark (Windows editors write one) is not part of the text.
+    text = source[1:] if source.startswith("\ufeff") else source
     diagnostics: list[Diagnostic] = []
-    statements = _parse_lines(lines, file, diagnostics)
-    analysis_items = group_blocks(statements, file, diagnostics)
-    dialect = _dialect(comments)
-    analysis = A.Analysis(tuple(analysis_items), dialect, file, tuple(comments))
-    analysis = normalise(analysis)
+    try:
+        lines, comments = split_lines(text)
+        statements = _parse_lines(lines, file, diagnostics)
+        analysis_items = group_blocks(statements, file, diagnostics)
+        dialect = _dialect(comments)
+        analysis = A.Analysis(tuple(analysis_items), dialect, file, tuple(comments))
+        analysis = normalise(analysis)
+    except RecursionError:  # a safety net: _parse_lines already catches the usual place
+        raise AdlSyntaxError([_too_deep(Span(file=file))], source) from None
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
+        # Syntax errors (found first) and block errors (found when grouping), in line order.
+        diagnostics.sort(key=lambda d: (d.span.line, d.span.column))
         raise AdlSyntaxError(diagnostics, source)
     return analysis
+
+
+def _too_deep(span: Span) -> Diagnostic:
+    return Diagnostic("an expression is nested too deeply for adlc", span, "E901",
+                      hint="split it with `define` lines")
 
 
 def _dialect(comments: list[A.Comment]) -> str:
@@ -95,20 +117,93 @@ def _parse_lines(lines: list[LogicalLine], file: str, diagnostics: list[Diagnost
         tree = parser.parse(text)
     except UnexpectedInput:
         return _parse_each(lines, file, diagnostics)
-    return LineTransformer(source_map.locate, file, text).transform(tree)
+    transformer = LineTransformer(source_map.locate, file, text)
+    out: list = []
+    for child in tree.children:
+        _transform_line(transformer, child, out, diagnostics)
+    return out
 
 
 def _parse_each(lines: list[LogicalLine], file: str, diagnostics: list[Diagnostic]) -> list:
     parser = lark_parser()
-    out = []
+    out: list = []
     for line in lines:
         try:
             tree = parser.parse(line.text)
         except UnexpectedInput as exc:
             diagnostics.append(_syntax_diagnostic(exc, line, file))
             continue
-        out.extend(LineTransformer(line.locate, file, line.text).transform(tree))
+        transformer = LineTransformer(line.locate, file, line.text)
+        for child in tree.children:
+            _transform_line(transformer, child, out, diagnostics)
     return out
+
+
+def _transform_line(transformer: LineTransformer, tree, out: list,
+                    diagnostics: list[Diagnostic]) -> None:
+    """One line's parse tree to its AST statement (appended to `out`), or a diagnostic.
+
+    Lark's Transformer recurses once per level of the tree, so an expression nested some
+    thousands of levels deep (`sqrt(sqrt(...))`, `a^a^...`) exhausts Python's stack: that is
+    reported as E901 on its line. A number written next to a value outside a `{ ... }` list or
+    `bin` edges (`MET -3`: a missing space after the minus) is a syntax error too.
+    """
+    if tree is None:
+        return
+    transformer.numbers_in_sums = False
+    try:
+        stmt = transformer.transform(tree)
+    except RecursionError:
+        diagnostics.append(_too_deep(_first_token_span(transformer, tree)))
+        return
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, RecursionError):
+            diagnostics.append(_too_deep(_first_token_span(transformer, tree)))
+            return
+        raise
+    if transformer.numbers_in_sums:
+        problem = _number_in_sum(stmt)
+        if problem is not None:
+            diagnostics.append(problem)
+            return
+    out.append(stmt)
+
+
+def _first_token_span(transformer: LineTransformer, tree) -> Span:
+    node = tree
+    while isinstance(node, Tree) and node.children:
+        node = next((c for c in node.children if c is not None), None)
+    if isinstance(node, Token) and node.start_pos is not None:
+        return transformer.span_of(node.start_pos, node.end_pos)
+    return transformer.span_of(0, 1)
+
+
+def _number_in_sum(stmt) -> Diagnostic | None:
+    """E104 for the first number juxtaposed with a value (`MET -3`) left in `stmt`.
+
+    Numbers may stand next to values in `{ pT(j) eta(j) 1 2 }` lists, single-line `bin`/`bins`
+    edges and `print`/`save` lists; the transformer has already turned those into lists, so
+    any four-vector sum that still holds a number is a mistake.
+    """
+    stack = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (tuple, list)):
+            stack.extend(reversed(node))
+            continue
+        if isinstance(node, A.FourSum):
+            number = next((t for t in node.terms if isinstance(t, A.Number)), None)
+            if number is not None:
+                text = number.text or str(number.value)
+                span = number.span if number.span.line else node.span
+                hint = _MINUS_HINT if text.startswith("-") else _NUMBER_HINT
+                return Diagnostic(f"unexpected number `{text}`: expected an operator", span,
+                                  "E104", hint=hint)
+        fields = getattr(node, "__dataclass_fields__", None)
+        if fields is not None:
+            stack.extend(reversed([getattr(node, name) for name in fields
+                                   if name not in ("span", "row_spans")]))
+    return None
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, line: LogicalLine, file: str) -> Diagnostic:
@@ -124,10 +219,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, line: LogicalLine, file: str) -> Di
         char = line.text[offset] if offset < len(line.text) else "?"
         hint = None
         if char == "-" or char.isdigit():
-            hint = "write a space after a minus sign: `x - 3`"
-        if char == "\ufffd" or not char.isprintable():
-            return Diagnostic("the file contains bytes that are not text", span, "E101",
-                              hint="is this an ADL file? It must be UTF-8 text")
+            hint = _MINUS_HINT
+        if _not_text(char):
+            return _binary_diagnostic(span)
         return Diagnostic(f"unexpected character `{char}`", span, "E102", hint=hint)
     if isinstance(exc, UnexpectedToken):
         token: Token = exc.token
@@ -135,19 +229,44 @@ def _syntax_diagnostic(exc: UnexpectedInput, line: LogicalLine, file: str) -> Di
         if token.type in ("$END", "_NL"):
             return Diagnostic(f"this line ends too early: expected {expected}", span, "E103",
                               hint=_end_hint(line.text))
-        width = max(1, len(str(token)))
-        span = Span(row, col, row, col + width, file)
+        shown = _shown(token)
+        bad = next((i for i, ch in enumerate(shown) if _not_text(ch)), None)
+        if bad is not None:  # bytes that are not text: say so, not `unexpected \x00\x01`
+            row, col = line.locate(offset + bad)
+            return _binary_diagnostic(Span(row, col, row, col + 1, file))
+        span = Span(row, col, row, col + max(1, len(shown)), file)
         return Diagnostic(f"unexpected {_describe(token)}: expected {expected}", span, "E104",
-                          hint=_token_hint(token, line.text))
+                          hint=_token_hint(token, line.text, exc.expected))
     if isinstance(exc, UnexpectedEOF):
         return Diagnostic("this line ends too early", span, "E103")
     return Diagnostic(str(exc).splitlines()[0], span, "E100")
 
 
-def _describe(token: Token) -> str:
+_MINUS_HINT = "write a space after a minus sign: `x - 3`"
+_NUMBER_HINT = "a number follows a value only in `{ a b 1 2 }` lists and `bin VAR 1 2` edges"
+
+
+def _not_text(char: str) -> bool:
+    """A character that no text file holds: undecodable bytes and control characters."""
+    return char == "\ufffd" or (not char.isprintable() and char not in " \t\f\r\n")
+
+
+def _binary_diagnostic(span: Span) -> Diagnostic:
+    return Diagnostic("the file contains bytes that are not text", span, "E101",
+                      hint="is this an ADL file? It must be UTF-8 text")
+
+
+def _shown(token: Token) -> str:
+    """The part of a token a message shows: the first word of the catch-all VALUE terminal."""
     text = str(token)
-    if token.type == "VALUE":  # the catch-all terminal: show just the first word
-        text = text.split()[0] if text.split() else text
+    if token.type == "VALUE":
+        words = text.split()
+        return words[0] if words else text
+    return text
+
+
+def _describe(token: Token) -> str:
+    text = _shown(token)
     if token.type == "NAME":
         return f"name `{text}`"
     if token.type in ("NUMBER", "NEG_NUMBER"):
@@ -160,7 +279,7 @@ _OPERATORS = {"CMP_OP", "PLUS", "MINUS", "MUL_OP", "AND", "OR", "BIT_OP", "CIRCU
 
 
 def _expected(names) -> str:
-    names = set(names) - {"ALIAS", "CSV", "SORT_ORDER", "VALUE"}
+    names = set(names) - {"ALIAS", "CSV", "VALUE"}
     words: list[str] = []
     if len(names & _OPERATORS) >= 4:
         words.append("an operator")
@@ -180,6 +299,8 @@ def _expected(names) -> str:
 
 
 def _end_hint(text: str) -> str | None:
+    if text.count('"') % 2 == 1:
+        return 'a `"` string is not closed'
     if text.count("(") > text.count(")"):
         return "a `(` is not closed"
     if text.count("[") > text.count("]"):
@@ -187,13 +308,16 @@ def _end_hint(text: str) -> str | None:
     return None
 
 
-def _token_hint(token: Token, text: str) -> str | None:
+def _token_hint(token: Token, text: str, expected=()) -> str | None:
+    shown = _shown(token)
     if token.type == "NEG_NUMBER":
-        return "write a space after a minus sign: `x - 3`"
-    if token.type == "NAME" and str(token) in ("not",):
+        return _MINUS_HINT
+    if token.type == "NAME" and shown in ("not",):
         return "CutLang writes `NOT`"
     if token.type == "RPAR" and text.count(")") > text.count("("):
         return "there is one `)` too many"
-    if str(token) == "=":
+    if shown.startswith("=") and not shown.startswith("==") and "CMP_OP" in expected:
         return "compare with `==`"
+    if shown.startswith('"') and text.count('"') % 2 == 1:
+        return 'a `"` string is not closed: write the closing `"`'
     return None

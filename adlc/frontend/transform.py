@@ -59,6 +59,9 @@ class LineTransformer(Transformer):
         self._locate = locate
         self._file = file
         self._text = text
+        # Set when a four-vector sum gets a number term (`MET -3`); the parser then looks for
+        # one left outside the lists and bin edges that allow it.
+        self.numbers_in_sums = False
 
     # Lark's propagate_positions doubles the parse time, so positions are computed here: a
     # rule spans its first to its last token; closing brackets (filtered out of the tree) are
@@ -188,6 +191,8 @@ class LineTransformer(Transformer):
         terms: list[A.Expr] = []
         for child in children:
             terms.extend(child.terms if isinstance(child, A.FourSum) else (child,))
+            if isinstance(child, A.Number):
+                self.numbers_in_sums = True
         return A.FourSum(tuple(terms), span=self._meta_span(meta))
 
     @v_args(meta=True)
@@ -348,13 +353,15 @@ class LineTransformer(Transformer):
 
     @v_args(meta=True)
     def bins_edges(self, meta, children):
-        # The numbers after the value are read as part of it (`HT 300 500`): split them off.
+        # After a name the numbers are read as part of it (`HT 300 500`): split them off.
+        # After a value that cannot be juxtaposed (`(HT * 2) 1 2`) they are edges already.
         value = children[1]
         terms = value.terms if isinstance(value, A.FourSum) else (value,)
         count = len(terms)
         while count > 1 and isinstance(terms[count - 1], A.Number):
             count -= 1
-        edges = tuple(t.value for t in terms[count:])
+        edges = tuple(t.value for t in terms[count:]) + tuple(
+            _edge_value(c) for c in children[2:])
         head = terms[0] if count == 1 else A.FourSum(terms[:count], span=value.span)
         return A.BinEdges(head, edges, "bins", span=self._meta_span(meta))
 

@@ -6,15 +6,17 @@ Public API:
   Accumulators.empty(layout) / acc + acc            # raw per-run arrays, merge by addition
   run_chunk(module, gen, arrays, n_events, acc)     # one chunk into `acc`
   execute(gen, inputs, *, chunk_size, max_events, jobs, progress) -> RunResult
-  to_result(layout, acc, events) -> RunResult
+  to_result(layout, acc) -> RunResult
 numba compiles the kernel once per cache key: the key hashes the generated source (a function of
 the IR and the schema) and the library versions, and numba's own cache sits beside the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import itertools
 import os
 import platform
 import sys
@@ -26,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from adlc.errors import AdlError
 from adlc.runtime.results import Counter, RegionResult, RunResult
 
 _LOADED: dict[str, Any] = {}
@@ -147,40 +150,96 @@ def to_result(layout, acc: Accumulators) -> RunResult:
     return RunResult(regions, acc.events)
 
 
-# --- parallel execution -------------------------------------------------------------------
+# --- execution ----------------------------------------------------------------------------
+#
+# Every chunk fills fresh accumulators, which are then added to the total in work-item order,
+# whether the chunks ran here or in a pool: the same --chunk-size gives bit-identical sums for
+# any -j. Only the accumulators outlive a chunk, so memory is one chunk (per worker) plus the
+# histograms, whatever the number of events.
 
-def _work(args) -> Accumulators:
+
+@dataclass(frozen=True)
+class _Failure:
+    """An AdlError from a worker, shipped as plain data: AdlError itself does not survive
+    pickling (its constructor takes diagnostics, not the message that Exception pickles)."""
+
+    kind: type
+    diagnostics: list
+    source: str | None
+
+    def error(self) -> AdlError:
+        return self.kind(self.diagnostics, self.source)
+
+
+def _work(args) -> Accumulators | _Failure:
     source_path, name, gen, item = args
     from adlc.runtime.reader import read_chunk
 
-    module = _import(name, Path(source_path))
-    chunk = read_chunk(item, gen.layout.columns, gen.missing_as_zero)
-    return run_chunk(module, gen, chunk.arrays, chunk.num_entries, Accumulators.empty(gen.layout))
+    try:
+        module = _import(name, Path(source_path))
+        chunk = read_chunk(item, gen.layout.columns, gen.missing_as_zero)
+        return run_chunk(module, gen, chunk.arrays, chunk.num_entries,
+                         Accumulators.empty(gen.layout))
+    except AdlError as err:
+        return _Failure(type(err), list(err.diagnostics), err.source)
 
 
 def execute(gen, inputs, *, chunk_size: int = 200_000, max_events: int | None = None,
             jobs: int = 1, progress: Callable[[int, float], None] | None = None) -> RunResult:
-    """Run `gen` (a GeneratedModule) over `inputs` (a reader.InputSet); merged RunResult."""
-    from adlc.runtime.reader import iterate_chunks, partition
+    """Run `gen` (a GeneratedModule) over `inputs` (a reader.InputSet); merged RunResult.
 
+    `progress(events_done, seconds)` is called once before the first chunk and after each.
+    """
+    from adlc.runtime.reader import partition
+
+    items = partition(inputs, chunk_size, max_events)  # checks chunk_size and max_events
     module = load_module(gen)
-    acc = Accumulators.empty(gen.layout)
     start = time.perf_counter()
-    if jobs <= 1:
-        for chunk in iterate_chunks(inputs, gen.layout.columns, chunk_size, max_events,
-                                    gen.missing_as_zero):
-            run_chunk(module, gen, chunk.arrays, chunk.num_entries, acc)
-            if progress:
-                progress(acc.events, time.perf_counter() - start)
-        return to_result(gen.layout, acc)
-    from concurrent.futures import ProcessPoolExecutor
-
-    items = partition(inputs, chunk_size, max_events)
-    path = Path(module.__file__)
-    tasks = [(str(path), module.__name__, gen, item) for item in items]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for part in pool.map(_work, tasks):  # in item order: deterministic merge
+    if progress:
+        progress(0, 0.0)
+    parts = (_serial(module, gen, inputs, chunk_size, max_events) if jobs <= 1 or len(items) <= 1
+             else _parallel(module, gen, items, jobs))
+    acc = Accumulators.empty(gen.layout)
+    with contextlib.closing(parts):  # on any error, stop the pool now, not at garbage collection
+        for part in parts:
             acc = acc + part
             if progress:
                 progress(acc.events, time.perf_counter() - start)
     return to_result(gen.layout, acc)
+
+
+def _serial(module, gen, inputs, chunk_size: int, max_events: int | None):
+    from adlc.runtime.reader import iterate_chunks
+
+    chunks = iterate_chunks(inputs, gen.layout.columns, chunk_size, max_events,
+                            gen.missing_as_zero)
+    for chunk in chunks:
+        part = run_chunk(module, gen, chunk.arrays, chunk.num_entries,
+                         Accumulators.empty(gen.layout))
+        del chunk  # not alive while the generator reads the next one: one chunk in memory
+        yield part
+
+
+def _parallel(module, gen, items, jobs: int):
+    """Accumulators of `items` from a pool of `jobs` processes, in item order. At most
+    2 * jobs items are in flight, so finished parts never pile up, and a failure cancels the
+    items not yet started instead of reading every remaining file first."""
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    tasks = iter([(module.__file__, module.__name__, gen, item) for item in items])
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    pending: deque = deque()
+    try:
+        for task in itertools.islice(tasks, 2 * jobs):
+            pending.append(pool.submit(_work, task))
+        while pending:
+            part = pending.popleft().result()
+            if isinstance(part, _Failure):
+                raise part.error()
+            task = next(tasks, None)
+            if task is not None:
+                pending.append(pool.submit(_work, task))
+            yield part
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -252,6 +252,10 @@ def _get_tree(handle: Any, path: str, tree: str | None) -> Any:
     """The named tree, or the default: `Events`, else the file's only tree."""
     try:
         trees = _trees_in(handle)
+        if not trees:
+            _no_trees(handle, path, tree or "Events")
+    except AdlError:
+        raise
     except Exception as exc:
         raise _corrupt(path, exc) from exc
     if tree is None:
@@ -271,6 +275,16 @@ def _get_tree(handle: Any, path: str, tree: str | None) -> Any:
         return handle[tree]
     except Exception as exc:
         raise _corrupt(path, exc, f" (reading tree {tree!r})") from exc
+
+
+def _no_trees(handle: Any, path: str, tree: str) -> None:
+    """Raise the error for a file without any TTree, naming what it holds instead."""
+    held = handle.classnames(recursive=True, cycle=False)
+    listed = ", ".join(f"{k!r} ({c})" for k, c in held.items()) if held else "nothing"
+    rntuple = any("RNTuple" in c for c in held.values())
+    raise _input_error(path, f"no tree {tree!r} in {path!r}: it has no TTree at all, only "
+                             f"{listed}", "E404",
+                       "adlc reads TTrees; RNTuple is not supported yet" if rntuple else None)
 
 
 def open_inputs(paths_or_globs: Sequence[str], tree: str | None = None) -> InputSet:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from adlc.errors import AdlUsageError
+from adlc.errors import AdlError, AdlUsageError, Span
 from adlc.runtime.results import Counter, RegionResult, RunResult
 
 #: Version of the layout of our JSON summary; bump when a field changes meaning.
@@ -430,6 +430,31 @@ def write_outputs(result: RunResult, outdir: str | os.PathLike[str], *, analysis
     `overwrite`, files the previous run listed in its manifest and this run does not write
     (old plots) are removed, so the directory describes one run only.
     """
+    formats = check_outdir(outdir, analysis=analysis, formats=formats, plots=plots,
+                           overwrite=overwrite)
+    outdir = Path(outdir)
+    names = output_names(analysis)
+    writers: list[tuple[str, Callable[[Path], object]]] = []
+    if "root" in formats:
+        writers.append((names["root"], lambda p: write_root(result, p)))
+    if "json" in formats:
+        writers.append((names["json"], lambda p: write_json(
+            result, p, inputs=inputs, versions=versions, analysis=analysis)))
+    try:
+        return _write_atomically(outdir, writers, result if plots else None)
+    except OSError as exc:  # disk full, read-only or vanished directory: no traceback
+        where = exc.filename or outdir
+        raise AdlError.one(f"cannot write the results to {outdir}: "
+                           f"{exc.strerror or exc} ({where})", Span(file=str(outdir)),
+                           code="E410") from exc
+
+
+def check_outdir(outdir: str | os.PathLike[str], *, analysis: str,
+                 formats: Iterable[str] = FORMATS, plots: bool = False,
+                 overwrite: bool = False) -> tuple[str, ...]:
+    """Raise AdlUsageError now if `write_outputs` with these arguments would refuse to write
+    (unknown format, `outdir` a file, earlier results there without `overwrite`), so that a
+    run can fail before it reads any data. Returns the formats, deduplicated."""
     formats = tuple(dict.fromkeys(formats))
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -437,17 +462,11 @@ def write_outputs(result: RunResult, outdir: str | os.PathLike[str], *, analysis
                                 hint=f"choose from {', '.join(FORMATS)}")
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
-        raise AdlUsageError.one(f"output path {outdir} exists and is not a directory")
+        raise AdlUsageError.one(f"output path {outdir} exists and is not a directory",
+                                Span(file=str(outdir)), code="E411")
     names = output_names(analysis)
     _refuse_to_clobber(outdir, [names[f] for f in formats], plots, overwrite)
-
-    writers: list[tuple[str, Callable[[Path], object]]] = []
-    if "root" in formats:
-        writers.append((names["root"], lambda p: write_root(result, p)))
-    if "json" in formats:
-        writers.append((names["json"], lambda p: write_json(
-            result, p, inputs=inputs, versions=versions, analysis=analysis)))
-    return _write_atomically(outdir, writers, result if plots else None)
+    return formats
 
 
 def _refuse_to_clobber(outdir: Path, names: list[str], plots: bool, overwrite: bool) -> None:
@@ -458,7 +477,8 @@ def _refuse_to_clobber(outdir: Path, names: list[str], plots: bool, overwrite: b
         clashes.append(PLOTS_DIR)
     if clashes:
         raise AdlUsageError.one(
-            f"{outdir} already holds adlc results ({', '.join(clashes)})",
+            f"output directory {outdir} already holds adlc results ({', '.join(clashes)})",
+            Span(file=str(outdir)), code="E411",
             hint="choose another output directory, or pass --force to replace them")
 
 

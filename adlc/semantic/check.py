@@ -27,6 +27,8 @@ _ARITY: dict[str, tuple[int, int | None]] = {
     "hstep": (1, 1), "delta": (1, 1), "pow": (2, 2), "fHT": (0, 1), "ADD": (1, 1),
     "applyHM": (1, 1), "applyPTF": (1, 1), "scalePT": (1, 1), "applyEF": (1, 1),
     "scaleE": (1, 1), "daughters": (1, 2), "constituents": (1, 1),
+    # CutLang's ONNX evaluation: `OME("model.onnx", inputs [, means, sigmas, output])`.
+    "OME": (2, None),
 }
 _ATTRIBUTE_ARITY = (1, 1)
 # Branch-name prefixes: a bare unknown name like these is read from the input file.
@@ -160,15 +162,20 @@ def _check_object(item, scope: _Scope, out: list[Diagnostic]) -> None:
                 local.add(node.name)
     if getattr(item, "alias", None):
         local.add(item.alias)
+    # Per-candidate attributes (`define relIso = ...` inside the object): used bare, they are
+    # `relIso(this)`, a call of the attribute, not of an unknown function.
+    attributes: set[str] = set()
     for command in item.commands:
         if isinstance(command, (A.DefineAttr, A.Member)):
-            _check_expr(command.value, scope, out, local)
+            _check_expr(command.value, scope, out, local, attributes=attributes)
             local.add(command.name)
+            if isinstance(command, A.DefineAttr):
+                attributes.add(command.name)
         elif isinstance(command, A.Histo):
-            _check_histo(command, scope, out, local)
+            _check_histo(command, scope, out, local, attributes)
         else:
             for expr in _exprs(command):
-                _check_expr(expr, scope, out, local)
+                _check_expr(expr, scope, out, local, attributes=attributes)
 
 
 def _check_region(item: A.Region, scope: _Scope, out: list[Diagnostic]) -> None:
@@ -200,8 +207,36 @@ def _check_use(command: A.Use, region: A.Region, scope: _Scope, out: list[Diagno
                               command.span, "E404",
                               hint="a region can only inherit from a region defined above it"))
         return
+    kind = _kind_of(name, scope)
+    if kind is not None:
+        use = (f"write a cut such as `select size({name}) > 0`" if kind in ("object", "collection")
+               else f"write a cut such as `select {name} > 0`" if kind == "define"
+               else "call it with its values: `weight w " + name + "(...)`")
+        out.append(Diagnostic(f"`{name}` is {_a(kind)}, not a region or histoList",
+                              command.span, "E405",
+                              hint=f"a bare name on a line inherits a region, and `{name}` is "
+                                   f"{_a(kind)}; to use it, {use}"))
+        return
     out.append(Diagnostic(f"unknown region or histoList `{name}`", command.span, "E405",
                           hint=_suggest(name, [*scope.regions, *scope.histolists])))
+
+
+def _kind_of(name: str, scope: _Scope) -> str | None:
+    """What a name that is not a region or histoList is, if it is anything."""
+    item = scope.everything.get(name)
+    if isinstance(item, (A.ObjectDef, A.Composite)):
+        return "object"
+    if isinstance(item, A.Define):
+        return "define"
+    if isinstance(item, A.Table):
+        return "table"
+    if name in COLLECTIONS:
+        return "collection"
+    return None
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
 def _exprs(command: A.Stmt) -> tuple[A.Expr, ...]:
@@ -217,11 +252,13 @@ def _exprs(command: A.Stmt) -> tuple[A.Expr, ...]:
 
 
 def _check_expr(expr: A.Expr, scope: _Scope, out: list[Diagnostic], local: set[str],
-                sources: bool = False) -> None:
+                sources: bool = False, attributes: set[str] | None = None) -> None:
     for node in A.walk(expr):
         if isinstance(node, A.Name):
             _check_name(node, scope, out, local)
         elif isinstance(node, A.Call):
+            if attributes and node.func in attributes:
+                continue  # an attribute defined in this object (its argument is walked too)
             _check_call(node, scope, out)
         elif isinstance(node, A.This) and "this" not in local:
             out.append(Diagnostic("`this` only means something inside an object block",
@@ -229,8 +266,15 @@ def _check_expr(expr: A.Expr, scope: _Scope, out: list[Diagnostic], local: set[s
         elif isinstance(node, A.Bound):
             local.add(node.name)
         elif isinstance(node, A.FourSum) and any(isinstance(t, A.Number) for t in node.terms):
-            out.append(Diagnostic("a number cannot be added to a four-vector", node.span, "E414",
-                                  hint="to subtract, put a space after the minus: `x - 30`"))
+            # The parser rejects these (numbers stand next to values only in `{ ... }` lists
+            # and `bin`/`bins` edges); a tree built another way is checked here.
+            number = next(t for t in node.terms if isinstance(t, A.Number))
+            negative = number.value < 0 or number.text.startswith("-")
+            out.append(Diagnostic(
+                "a number cannot be added to a four-vector",
+                number.span if number.span.line else node.span, "E414",
+                hint="write a space after a minus sign: `x - 3`" if negative else
+                "a number follows a value only in `{ a b 1 2 }` lists and `bin VAR 1 2` edges"))
 
 
 def _check_name(node: A.Name, scope: _Scope, out: list[Diagnostic], local: set[str]) -> None:
@@ -303,9 +347,10 @@ def _arity(func: str) -> tuple[int, int | None] | None:
     return spec.min_args, spec.max_args
 
 
-def _check_histo(histo: A.Histo, scope: _Scope, out: list[Diagnostic], local: set[str]) -> None:
+def _check_histo(histo: A.Histo, scope: _Scope, out: list[Diagnostic], local: set[str],
+                 attributes: set[str] | None = None) -> None:
     for value in histo.values:
-        _check_expr(value, scope, out, local)
+        _check_expr(value, scope, out, local, attributes=attributes)
     where = f"histogram `{histo.name}`"
     if histo.title is None:
         out.append(Diagnostic(f"{where} has no title", histo.span, "E301",
@@ -352,9 +397,10 @@ def _check_table(table: A.Table, out: list[Diagnostic]) -> None:
     width = 1 + (2 if table.errors else 0) + 2 * table.nvars
     for i, row in enumerate(table.rows, start=1):
         if len(row) != width:
+            span = table.row_spans[i - 1] if i <= len(table.row_spans) else table.span
             out.append(Diagnostic(
                 f"table `{table.name}` row {i} has {len(row)} numbers, expected {width}",
-                table.span, "E311",
+                span, "E311",
                 hint=f"each row is: value{' err- err+' if table.errors else ''}"
                      f"{' min max' * table.nvars}"))
     if not table.rows:

@@ -5,8 +5,11 @@ region, histograms of the list), never textually. Every problem is collected as 
 raised together as one `AdlSemanticError` at the end.
 
 CutLang semantics fixed here (conformance README §4): cleaning cuts against an un-indexed second
-collection become `quant` nodes (default allof; empty partner fails, quirk 14); two-argument
-min/max are CutLang's `(a<b)*a + (a>b)*b` (quirk 15); constant weights are float32 (quirk 12);
+collection become `quant` nodes (default allof). Two CutLang bugs are reproduced only with
+`cutlang_compat=True` (`adlc run --cutlang-compat`), and adlc otherwise does what the cut says
+(docs/cutlang-differences.md): cleaning against an empty partner removes every candidate
+(quirk 14; adlc: allof over nothing is true, anyof false), and two-argument min/max return 0 on
+a tie (quirk 15; adlc: the true min/max). Constant weights are float32 (quirk 12);
 histogram and single-line bin edges are float32 (quirk 18); slices are inclusive (quirk 9).
 """
 
@@ -72,8 +75,11 @@ class _Scope:
 
 
 class Lowerer:
-    def __init__(self, analysis: A.Analysis, source: str | None):
+    def __init__(self, analysis: A.Analysis, source: str | None, cutlang_compat: bool = False):
         self.analysis = analysis
+        # Reproduce CutLang's bugs (quirks 14 and 15) instead of the documented semantics.
+        # The marker goes into the nodes' attributes, so each mode is its own kernel.
+        self.compat = ("cutlang",) if cutlang_compat else ()
         self.text = SourceText(source)
         self.diags: list[Diagnostic] = []
         self.objects: dict[str, Node] = {}
@@ -185,7 +191,7 @@ class Lowerer:
                 partners = free_elems(new, memo) - {cand}
                 for coll in partners:
                     kind = self.scope.quant.get(coll, "all")
-                    new = make("quant", (coll, new), (kind,), "bool")
+                    new = make("quant", (coll, new), (kind, *self.compat), "bool")
             done[n] = new
         result = done[pred]
         if free_elems(result) - {cand}:
@@ -296,7 +302,9 @@ class Lowerer:
             raw = h.name + " "
         if suffix:
             raw = raw.replace(h.name, h.name + suffix, 1)
-        return N.Fill(len(self.histograms) - 1, values, loop, "[Histo] " + raw[:-1])
+        # CutLang drops the last character of the name text (quirk 10: `hmZ,` -> `hm`).
+        name = raw[:-1] if self.compat else raw.strip()
+        return N.Fill(len(self.histograms) - 1, values, loop, "[Histo] " + name)
 
     def event_cond(self, e: A.Expr, span: Span) -> Node:
         node = self.cond(e)
@@ -499,7 +507,8 @@ class Lowerer:
             body = self.num(args[0])
             return self.reduce(f, body, e)
         if f in ("min", "max") and len(args) == 2:  # quirk 15
-            return make("minmax2", (self.num(args[0]), self.num(args[1])), (f,), "num")
+            return make("minmax2", (self.num(args[0]), self.num(args[1])), (f, *self.compat),
+                        "num")
         if f in ("min", "max") and len(args) > 2:
             return make("minmaxn", tuple(self.num(a) for a in args), (f,), "num")
         if f == "fHT" and len(args) == 1:
@@ -591,6 +600,7 @@ def negate(e: A.Expr) -> A.Expr:
     return A.Unary("not", e, span=e.span)
 
 
-def lower(analysis: A.Analysis, source: str | None = None) -> N.Program:
+def lower(analysis: A.Analysis, source: str | None = None, *,
+          cutlang_compat: bool = False) -> N.Program:
     """The IR Program of a parsed analysis; AdlSemanticError with every problem found."""
-    return Lowerer(analysis, source).run()
+    return Lowerer(analysis, source, cutlang_compat).run()

@@ -116,7 +116,7 @@ def test_cutflow_weights_and_bins(sample, result):
     region = result.regions["base"]
     has = ak.to_numpy(ak.num(jets) >= 1)
     assert [c.label for c in region.cutflow] == ["all Events", "ALL", "size(jets) >= 1",
-                                                 "[Histo] hjp", "w2 0.5", "[Histo] hh"]
+                                                 "[Histo] hjpt", "w2 0.5", "[Histo] hht"]
     assert [c.raw for c in region.cutflow] == [3000, 3000, has.sum(), has.sum(), has.sum(),
                                                has.sum()]
     assert region.cutflow[-1].sumw == pytest.approx(0.5 * has.sum())

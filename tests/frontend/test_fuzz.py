@@ -182,24 +182,12 @@ def test_nesting_200_parses_or_gives_a_clean_diagnostic(shape: str, tmp_path: Pa
     assert [d.code for d in diagnostics if d.code in ("E901", "E999")] == []
 
 
-_DEEP_PARSE_XFAIL = {
-    "calls", "unary-minus", "NOT", "power", "sum", "and-chain", "ternary", "braces"}
-
-
-@pytest.mark.parametrize("shape", [
-    pytest.param(s, marks=pytest.mark.xfail(
-        reason="parse() lets RecursionError (or lark VisitError) escape for 5000 levels; "
-               "it should raise an AdlError (the parser's own depth limit)", strict=True))
-    if s in _DEEP_PARSE_XFAIL else s for s in _nested(1)])
+@pytest.mark.parametrize("shape", list(_nested(1)))
 def test_nesting_5000_parse_raises_only_adl_errors(shape: str):
     _assert_parse_raises_only_adl_errors(_nested(5000)[shape])
 
 
-@pytest.mark.parametrize("shape", [
-    pytest.param(s, marks=pytest.mark.xfail(
-        reason="a RecursionError wrapped in lark's VisitError is reported as E999 `internal "
-               "error in adlc` instead of E901 `nested too deeply`", strict=True))
-    if s in ("power", "ternary") else s for s in _nested(1)])
+@pytest.mark.parametrize("shape", list(_nested(1)))
 def test_nesting_5000_check_gives_a_clean_diagnostic(shape: str, tmp_path: Path):
     path = tmp_path / "deep.adl"
     path.write_text(_nested(5000)[shape])

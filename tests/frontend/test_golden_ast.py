@@ -29,11 +29,7 @@ XFAIL: dict[str, str] = {}
 CHECK_XFAIL: dict[str, str] = {}
 
 # Valid files on which `adlc check` wrongly warns (the files use nothing unknown).
-WARN_XFAIL = {
-    "defines/ome_varlist.adl": "OME (CutLang's ONNX built-in) is reported as an unknown function",
-    "learnadl/define_in_object.adl":
-        "a per-candidate `define` inside an object is reported as an unknown function where used",
-}
+WARN_XFAIL: dict[str, str] = {}
 WARN_XFAIL.update({k: v for k, v in CHECK_XFAIL.items() if k not in WARN_XFAIL})
 
 

@@ -359,8 +359,6 @@ def test_every_statement_form() -> None:
     assert fmt(text) == text
 
 
-@pytest.mark.xfail(raises=AdlError, strict=False,
-                   reason="parser: `bins VAR e1 e2` reads `VAR e1 e2` as a four-vector sum")
 def test_learn_adl_bins() -> None:
     source = "region r\n  bins HT 300 500 700\n  bins (HT * 2) 1 2\n"
     assert fmt(source) == source

@@ -5,7 +5,8 @@ The generator makes trees in the parser's *normal form* only, i.e. trees the par
 * no `Unary("-", Number)`: the parser folds `- 3` and `-(3)` into the literal `Number(-3)`;
 * four-vector sum terms, index bases and slice bases are "particles" (names, calls, indexing,
   brace lists, ...), because that is all the grammar accepts there (`(-a) b` and `(a + b)[0]`
-  are syntax errors), except that numbers may follow the first term of a sum (`{ a 1 2 }`);
+  are syntax errors); numbers are never sum terms (`MET -3` is a syntax error: numbers stand
+  next to values only in `{ a 1 2 }` lists, which are `VarList`s, and in `bin` edges);
   a sum never has a sum as a term (the parser flattens `a b c`);
 * a `{...}` list is never followed by another sum term (`{a b} c` is the call `c(a b)`) and is
   never the single-sum list `{ (a b) }` (read back as the two-item list `{ a b }`);
@@ -46,8 +47,8 @@ def _neg(e: A.Expr) -> A.Expr:
 
 
 def _foursum(terms: list[A.Expr]) -> A.Expr:
-    # A particle first; numbers may follow it (`{ pT(j) 1 2100 }`).
-    fixed = [t if i and isinstance(t, A.Number) else _particle(t) for i, t in enumerate(terms)]
+    # Particles only: a number after a particle is a syntax error outside `{ ... }` lists.
+    fixed = [_particle(t) for t in terms]
     fixed = [A.Call("size", (t,)) if isinstance(t, A.VarList) and i < len(fixed) - 1 else t
              for i, t in enumerate(fixed)]
     return A.FourSum(tuple(fixed))

@@ -42,7 +42,8 @@ region child
 """
     prog = _lower(src)
     parent, child = prog.regions
-    assert [s.label for s in child.steps] == ["ALL", "MET > 20", "[Histo] hme", "MET > 50"]
+    # adlc labels a histogram row with its whole name; CutLang cuts the last character.
+    assert [s.label for s in child.steps] == ["ALL", "MET > 20", "[Histo] hmet", "MET > 50"]
     assert child.steps[0].cond is parent.steps[0].cond
     fills = [s for s in child.steps if isinstance(s, N.Fill)]
     assert prog.histograms[fills[0].hist].name == "hmet"
@@ -103,3 +104,9 @@ object cj
     cj = dict(prog.collections)["cj"]
     assert cj.op == "filter"
     assert cj.args[1].op == "quant" and cj.args[1].attrs == ("any",)
+
+
+def test_cutlang_compat_cuts_histogram_labels_like_cutlang():
+    src = 'region r\n  select ALL\n  histo hmet, "MET", 10, 0, 100, MET\n'
+    prog = lower(parse(src, "t.adl"), src, cutlang_compat=True)
+    assert [s.label for s in prog.regions[0].steps] == ["ALL", "[Histo] hme"]

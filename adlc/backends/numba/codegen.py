@@ -256,7 +256,8 @@ class _Gen:
             a, b = self.ex(n.args[0]), self.ex(n.args[1])
             o = n.attrs[0]
             if o == "^":
-                return f"({a} ** {b})"
+                # Parenthesised: a negative literal base is (-3) ** 2 in ADL, -(3 ** 2) in Python.
+                return f"(({a}) ** ({b}))"
             if o in ("&", "|", "<<", ">>"):
                 return f"np.float64(np.int64({a}) {o} np.int64({b}))"
             return f"({a} {o} {b})"
@@ -279,7 +280,9 @@ class _Gen:
             return "0.0"
         if op == "minmax2":
             a, b = self.ex(n.args[0]), self.ex(n.args[1])
-            return f"_{n.attrs[0]}2({a}, {b})"
+            if n.attrs[-1] == "cutlang":  # CutLang's (a<b)*a + (a>b)*b: 0 on a tie (quirk 15)
+                return f"_{n.attrs[0]}2({a}, {b})"
+            return f"{n.attrs[0]}({a}, {b})"
         if op == "minmaxn":
             return f"{n.attrs[0]}({', '.join(self.ex(a) for a in n.args)})"
         if op == "ternary":
@@ -409,8 +412,11 @@ class _Gen:
         k = self.coll_id[coll]
         res, var = self.new("q"), self.new("k")
         every = n.attrs[0] == "all"
-        # An empty partner collection fails the cut, allof and anyof alike (quirk 14).
-        start = f"n{k} > 0" if every else "False"
+        if n.attrs[-1] == "cutlang":
+            # CutLang: an empty partner collection fails the cut, allof and anyof alike (quirk 14).
+            start = f"n{k} > 0" if every else "False"
+        else:
+            start = "True" if every else "False"
         self.emit(f"{res} = {start}")
         self.emit(f"for {var} in range(n{k}):")
         outer = self.loops.get(coll)
