@@ -164,8 +164,7 @@ def _transform_line(transformer: LineTransformer, tree, out: list,
     if transformer.numbers_in_sums:
         problem = _number_in_sum(stmt)
         if problem is not None:
-            diagnostics.append(problem)
-            return
+            diagnostics.append(problem)  # the line is kept: its block is still well formed
     out.append(stmt)
 
 

@@ -228,6 +228,12 @@ def _parallel(module, gen, items, jobs: int):
     from concurrent.futures import ProcessPoolExecutor
 
     tasks = iter([(module.__file__, module.__name__, gen, item) for item in items])
+    # The first item runs here, before any worker starts: numba compiles the kernel once (and
+    # caches it on disk), instead of once in every worker at the same time.
+    first = _work(next(tasks))
+    if isinstance(first, _Failure):
+        raise first.error()
+    yield first
     pool = ProcessPoolExecutor(max_workers=jobs)
     pending: deque = deque()
     try:

@@ -72,6 +72,8 @@ class _Scope:
     cand: Node | None = None
     quant: dict = field(default_factory=dict)     # coll -> "all" | "any"
     slices: dict = field(default_factory=dict)    # coll -> (lo, hi)
+    members: bool = False                          # placeholders are COMB members here
+    occurrences: dict = field(default_factory=dict)  # (coll, k) -> uses so far
 
 
 class Lowerer:
@@ -90,6 +92,10 @@ class Lowerer:
         self.histograms: list[N.Histogram] = []
         self.scope = _Scope()
         self.spans: dict[Node, Span] = {}
+        self.chosen: dict[Node, None] = {}  # placeholders chosen so far in the region
+        self.sorts: dict[Node, Node] = {}        # collection -> its sorted version, in a region
+        self.leaked_sorts: dict[Node, Node] = {}
+        self.region_sorts: dict[str, dict[Node, Node]] = {}
 
     # --- errors ----------------------------------------------------------------------------
     def error(self, message: str, span: Span, code: str = "E200", hint: str | None = None):
@@ -134,8 +140,8 @@ class Lowerer:
 
     # --- objects ---------------------------------------------------------------------------
     def lower_object(self, obj: A.ObjectDef) -> Node:
-        if obj.alias is not None:
-            raise Unsupported("COMB objects")
+        if len(obj.take) == 1 and isinstance(obj.take[0].source, A.Comb):
+            return self.lower_comb(obj, obj.take[0].source)
         self.scope = _Scope()
         if len(obj.take) > 1:
             parent = make("union", tuple(self.coll(t.source) for t in obj.take), (), "coll")
@@ -176,6 +182,43 @@ class Lowerer:
             pred = make("and", (pred, p), (), "bool")
         return make("filter", (parent, pred), (), "coll")
 
+    def lower_comb(self, obj: A.ObjectDef, comb: A.Comb) -> Node:
+        """`COMB(a[-1] b[-2]) alias x`: the summed four-vectors of the member tuples passing
+        the criteria. Members of one collection form unordered tuples i < j (quirk 23)."""
+        if comb.kind != "comb":
+            raise Unsupported(f"{comb.kind}() combinations")
+        self.scope = _Scope(members=True)
+        members = []
+        for m in comb.members:
+            node = self.expr(m)
+            if node.op != "member":
+                self.error("COMB takes placeholder-indexed collections: COMB(a[-1] b[-2])",
+                           m.span, "E234")
+                raise _Recovered()
+            members.append(node)
+        alias = make("vec_sum", tuple(make("vec_obj", (m,), (), "vec") for m in members), (),
+                     "vec")
+        names = frozenset({obj.alias}) if obj.alias else frozenset()
+        preds = []
+        for cmd in obj.commands:
+            self.scope = _Scope(names, alias, members=True)
+            if isinstance(cmd, (A.Select, A.Reject)):
+                pred = self.cond(cmd.cond)
+                if isinstance(cmd, A.Reject):
+                    pred = make("not", (pred,), (), "bool")
+                if free_elems(pred):
+                    self.error("an un-indexed collection in a COMB criterion must be reduced",
+                               cmd.span, "E220")
+                preds.append(pred)
+            elif isinstance(cmd, (A.Histo, A.Print)):
+                continue
+            else:
+                raise Unsupported(f"'{type(cmd).__name__}' in a COMB object")
+        pred = N.TRUE
+        for p in preds:
+            pred = p if pred is N.TRUE else make("and", (pred, p), (), "bool")
+        return make("comb", (*members, pred), (), "coll")
+
     def quantify(self, pred: Node, span: Span) -> Node:
         """Wrap each comparison that reads an un-indexed second collection in allof/anyof."""
         cand = self.scope.cand.args[0]
@@ -200,6 +243,11 @@ class Lowerer:
 
     # --- regions ---------------------------------------------------------------------------
     def lower_region(self, region: A.Region) -> N.Region:
+        self.chosen = {}
+        # sort: later commands of the region see the sorted collection (ADL.md §7.4). adlc
+        # keeps it inside the region (and the regions inheriting it); CutLang's sort leaks
+        # into later regions (quirk 24), reproduced with cutlang_compat.
+        self.sorts = dict(self.leaked_sorts) if self.compat else {}
         steps: list[N.Step] = []
         bins: list[N.SearchBin] = []
         uses: dict[str, int] = {}
@@ -209,11 +257,20 @@ class Lowerer:
                 counts[c.name] = counts.get(c.name, 0) + 1
         for cmd in region.commands:
             self.scope = _Scope()
+            first_step, first_bin = len(steps), len(bins)
             try:
                 if isinstance(cmd, A.Use):
                     if cmd.name in self.regions:
+                        first_step, first_bin = len(steps) + len(self.regions[cmd.name].steps), \
+                            len(bins) + len(self.regions[cmd.name].bins)
+                        self.sorts.update(self.region_sorts.get(cmd.name, {}))
                         parent = self.regions[cmd.name]
                         steps.extend(self.copy_step(s) for s in parent.steps)
+                        for step in parent.steps:
+                            if isinstance(step, N.Cut):
+                                for n in walk_values(step.cond):
+                                    if n.op == "optimise":
+                                        self.chosen.update(dict.fromkeys(n.args[2:]))
                         bins.extend(parent.bins)
                     elif cmd.name in self.histolists:
                         k = uses.get(cmd.name, 0)
@@ -247,11 +304,42 @@ class Lowerer:
                     bins.append(N.SearchBin(label, cond))
                 elif isinstance(cmd, A.BinEdges):
                     bins.extend(self.bin_edges(cmd))
+                elif isinstance(cmd, A.Sort):
+                    steps.append(self.sort(cmd))
+                    first_step += 1
                 else:
                     raise Unsupported(f"'{type(cmd).__name__.lower()}' in a region")
             except Unsupported as exc:
                 self.error(f"{exc} not supported yet", cmd.span, "E290")
+            if self.sorts:
+                steps[first_step:] = [self.sorted_step(s) for s in steps[first_step:]]
+                bins[first_bin:] = [N.SearchBin(b.label, substitute(b.cond, self.sorts))
+                                    for b in bins[first_bin:]]
+        self.region_sorts[region.name] = dict(self.sorts)
+        if self.compat:
+            self.leaked_sorts = dict(self.sorts)
         return N.Region(region.name, tuple(steps), tuple(bins))
+
+    def sort(self, cmd: A.Sort) -> N.Cut:
+        key = substitute(self.num(cmd.key), self.sorts)
+        loops = free_elems(key)
+        if len(loops) != 1:
+            self.error("sort needs a key over one un-indexed collection: sort pT(jets) "
+                       "descend", cmd.span, "E236")
+            raise _Recovered()
+        coll = next(iter(loops))
+        original = next((c for c, v in self.sorts.items() if v is coll), coll)
+        self.sorts[original] = make("sorted", (coll, key), (cmd.descending,), "coll")
+        return N.Cut(N.TRUE, self.text.label(cmd.span))
+
+    def sorted_step(self, step: N.Step) -> N.Step:
+        if isinstance(step, N.Cut):
+            return N.Cut(substitute(step.cond, self.sorts), step.label)
+        if isinstance(step, N.Weight):
+            return N.Weight(substitute(step.value, self.sorts), step.label)
+        loop = substitute(step.loop, self.sorts) if step.loop is not None else None
+        return N.Fill(step.hist, tuple(substitute(v, self.sorts) for v in step.values), loop,
+                      step.label)
 
     def copy_step(self, step: N.Step) -> N.Step:
         if isinstance(step, N.Fill):
@@ -463,7 +551,12 @@ class Lowerer:
         coll = self.coll(e.base)
         i = self.num(e.index)
         if i.op == "const" and i.attrs[0] < 0:
-            raise Unsupported("negative (placeholder) indices for ~= optimisation")
+            # A placeholder (ADL.md §5.3): the same negative index written again in one
+            # expression is another member of an unordered tuple, so occurrences count.
+            k = int(i.attrs[0])
+            occ = self.scope.occurrences.get((coll, k), 0)
+            self.scope.occurrences[(coll, k)] = occ + 1
+            return make("member" if self.scope.members else "slot", (coll,), (k, occ), "obj")
         return make("index", (coll, i), (), "obj")
 
     def binary(self, e: A.Binary) -> Node:
@@ -473,7 +566,7 @@ class Lowerer:
         if op in COMPARISONS:
             return self.cmp(op, self.num(e.left), self.num(e.right))
         if op in ("~=", "~!"):
-            raise Unsupported(f"'{op}' optimisation")
+            return self.optimise(e)
         a, b = self.expr(e.left), self.expr(e.right)
         if op in ("+", "-") and (a.type in ("vec", "obj") or b.type in ("vec", "obj")):
             va, vb = self.to_vec(a, e.left), self.to_vec(b, e.right)
@@ -485,6 +578,20 @@ class Lowerer:
         if op not in ("+", "-", "*", "/", "^", "&", "|", "<<", ">>"):
             raise Unsupported(f"operator {op}")
         return make("arith", (a, b), (op,), "num")
+
+    def optimise(self, e: A.Binary) -> Node:
+        """`value ~= target` (closest) / `~!` (furthest): choose objects for the placeholders
+        of `value` not chosen by an earlier `~=` of the region (conformance quirk 21)."""
+        value, target = self.num(e.left), self.num(e.right)
+        free = [n for n in walk_values(value) if n.op == "slot" and n not in self.chosen]
+        if not free:
+            self.error(f"'{e.op}' needs a placeholder (coll[-1]) that is not chosen yet",
+                       e.span, "E235")
+            raise _Recovered()
+        for slot in free:
+            self.chosen[slot] = None
+        mode = "closest" if e.op == "~=" else "furthest"
+        return make("optimise", (value, target, *free), (mode, *self.compat), "bool")
 
     def reduce(self, kind: str, body: Node, e: A.Expr) -> Node:
         loops = free_elems(body) - ({self.scope.cand.args[0]} if self.scope.cand else set())
@@ -541,9 +648,14 @@ class Lowerer:
         if f in ("pow",) and len(args) == 2:
             return make("arith", (self.num(args[0]), self.num(args[1])), ("^",), "num")
         if f in self.tables:
-            raise Unsupported("tables")
+            return self.table(self.tables[f], e)
+        spec = _stdlib_lookup(f)
+        if spec is not None:
+            return self.external(spec, e)
         if f.startswith("f") and f[1:2].isupper():
-            raise Unsupported(f"external function {f}")
+            self.error(f"unknown external function {f!r}", e.span, "E202",
+                       "register it with --functions (docs/functions.md)")
+            raise _Recovered()
         if len(args) == 1:  # a branch read for each object: Muon_tightId(Muon) (§8.7)
             x = self.expr(args[0])
             if x.type == "coll":
@@ -552,6 +664,46 @@ class Lowerer:
                 return make("attr", (x,), (f,), "num")
         self.error(f"unknown function {f!r} with {len(args)} argument(s)", e.span, "E202")
         raise _Recovered()
+
+    def table(self, t: A.Table, e: A.Call) -> Node:
+        """A table used as a function: the value of the first row whose ranges contain every
+        argument (edges inclusive), 0 outside every row; values are float32 (quirk 12)."""
+        if len(e.args) != t.nvars:
+            self.error(f"table {t.name!r} has nvars {t.nvars} but is called with "
+                       f"{len(e.args)} argument(s)", e.span, "E202")
+            raise _Recovered()
+        skip = 3 if t.errors else 1
+        rows = []
+        for row in t.rows:
+            if len(row) != skip + 2 * t.nvars:
+                self.error(f"table {t.name!r}: a row needs {skip + 2 * t.nvars} numbers, "
+                           f"found {len(row)}", t.span, "E202")
+                raise _Recovered()
+            rows.append((float(np.float32(row[0])), *map(float, row[skip:])))
+        return make("table", tuple(self.num(a) for a in e.args), (t.name, t.nvars, tuple(rows)),
+                    "num")
+
+    def external(self, spec, e: A.Call) -> Node:
+        """A call of a registered external function (adlc.stdlib): `extcall` node whose
+        arguments follow the spec's parameter kinds; omitted optional arguments get the
+        spec's default ADL text."""
+        if not spec.accepts(len(e.args)):
+            self.error(f"{spec.signature()} cannot take {len(e.args)} argument(s)", e.span,
+                       "E202")
+            raise _Recovered()
+        if spec.returns != "scalar":
+            raise Unsupported(f"external function {spec.name} returning a {spec.returns}")
+        args = list(e.args) + [_parse_default(text) for text in
+                               spec.defaults[len(e.args) - spec.min_args:]]
+        nodes = []
+        for kind, a in zip(spec.params, args, strict=True):
+            if kind == "particle":
+                nodes.append(self.vec(a))
+            elif kind == "collection":
+                nodes.append(self.coll(a))
+            else:
+                nodes.append(self.num(a))
+        return make("extcall", tuple(nodes), (spec.name, spec.impl, *spec.params), "num")
 
     def attribute(self, f: str, arg: A.Expr, e: A.Expr) -> Node:
         x = self.expr(arg)
@@ -582,6 +734,55 @@ class Lowerer:
             return total
         self.error(f"{f}() of this four-vector is not defined", e.span, "E233")
         raise _Recovered()
+
+
+def substitute(root: Node, mapping: dict[Node, Node]) -> Node:
+    """`root` rebuilt with every node in `mapping` replaced (not inside the replacements)."""
+    done: dict[Node, Node] = {}
+    for n in N.walk(root):
+        if n in mapping:
+            done[n] = mapping[n]
+            continue
+        if n.op == "sorted":  # already the sorted version of a collection
+            done[n] = n
+            continue
+        args = tuple(done.get(a, a) for a in n.args)
+        done[n] = make(n.op, args, n.attrs, n.type) if args != n.args else n
+    return done[root]
+
+
+def walk_values(root: Node) -> list[Node]:
+    """`N.walk` that does not enter collections (their placeholders are COMB members)."""
+    seen: set[Node] = set()
+    out: list[Node] = []
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            out.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        if node.type != "coll":
+            stack.extend((c, False) for c in reversed(node.args))
+    return out
+
+
+def _stdlib_lookup(name: str):
+    from adlc.stdlib import lookup
+
+    return lookup(name)
+
+
+def _parse_default(text: str) -> A.Expr:
+    """The AST of a FunctionSpec default (`METLV[0]`, `JET`)."""
+    from adlc.frontend.parser import parse
+
+    tree = parse(f"define adlcDefault = {text}\n", "<default>")
+    (define,) = [i for i in tree.items if isinstance(i, A.Define)]
+    return define.value
 
 
 class _Recovered(Exception):

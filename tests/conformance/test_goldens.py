@@ -19,16 +19,8 @@ if not (CONFORMANCE / "golden").is_dir():
     pytest.skip("../shared/conformance not present", allow_module_level=True)
 
 SKIP = {
-    "f17_tables": "table lookups (issue 4)",
     "f21_sort": "sort (issue 4)",
-    "f23_optimise_z": "~= optimisation with placeholder indices (issue 4)",
-    "f24_optimise_top": "~= optimisation with placeholder indices (issue 4)",
-    "f25_comb": "COMB objects (issue 4)",
-    "f26_external_functions": "external functions fMT2/fMR/fMTR (issue 4, stdlib)",
     "f28_counts": "countsformat/counts (issue 4)",
-    "q5_met_os_dimuon": "COMB objects (issue 4)",
-    "q6_trijet": "~= optimisation (issue 4)",
-    "q8_trilepton_mt": "~= optimisation (issue 4)",
     "f22_ternary": "ternary inside an object block: CutLang's result matches neither the "
                    "documented (c AND a) OR (NOT c AND b) nor any simple reading (the region "
                    "ternaries agree); under investigation",
@@ -111,12 +103,11 @@ def test_benchmark_reference(query: str) -> None:
 
 # Quirk regions pin down CutLang behaviour. adlc reproduces some of it on request
 # (`--cutlang-compat`); the rest is listed with the reason (docs/cutlang-differences.md).
-QUIRKS_REPRODUCED = {"f09_arithmetic", "f20_cleaning"}
+QUIRKS_REPRODUCED = {"f09_arithmetic", "f20_cleaning", "f23_optimise_z"}
 QUIRKS_NOT_REPRODUCED = {
     "f06_fourvectors": "quirkAutoSize: CutLang inserts a 'Size muons >= 0' row (quirk 26)",
     "f18_reducers": "quirkHistoReducer: reducer inside a per-element histogram (quirk 13)",
     "f21_sort": "quirkAfterSort: sort not implemented yet (issue 4)",
-    "f23_optimise_z": "quirkNoCandidate/quirkFurthest: ~= not implemented yet (issue 4)",
 }
 
 

@@ -62,14 +62,18 @@ def test_worker_errors_keep_their_class_and_diagnostics(data: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from adlc.driver import run_analysis
 
+    real = reader.read_chunk
+
     def broken(item, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        if item.index == 0:  # the first item runs in the parent, the rest in workers
+            return real(item, *args, **kwargs)
         raise reader._input_error(item.file, f"bad chunk at {item.entry_start}", "E403", "hint!")
 
     monkeypatch.setattr(reader, "read_chunk", broken)  # inherited by the forked workers
     with pytest.raises(AdlInputError) as err:
         run_analysis(data / "r.adl", [str(data / "a.root")], chunk_size=1000, jobs=2)
     [diag] = err.value.diagnostics
-    assert diag.message == "bad chunk at 0" and diag.hint == "hint!"
+    assert diag.message == "bad chunk at 1000" and diag.hint == "hint!"
     assert diag.span.file.endswith("a.root")
 
 
@@ -79,14 +83,15 @@ def test_a_failed_chunk_stops_the_pool(data: Path, monkeypatch: pytest.MonkeyPat
     real = reader.read_chunk
 
     def slow_after_first(item, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        if item.index == 0:
-            raise reader._input_error(item.file, "first chunk is bad", "E403")
-        time.sleep(0.5)
+        if item.index == 1:  # in a worker: item 0 runs in the parent
+            raise reader._input_error(item.file, "second chunk is bad", "E403")
+        if item.index > 1:
+            time.sleep(0.5)
         return real(item, *args, **kwargs)
 
     monkeypatch.setattr(reader, "read_chunk", slow_after_first)
     start = time.perf_counter()
-    with pytest.raises(AdlInputError, match="first chunk is bad"):
+    with pytest.raises(AdlInputError, match="second chunk is bad"):
         run_analysis(data / "r.adl", [str(data / "a.root")], chunk_size=100, jobs=2)
     # 40 items at 0.5 s over 2 workers would take 10 s; only those in flight finish
     assert time.perf_counter() - start < 5

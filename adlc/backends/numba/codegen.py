@@ -19,6 +19,8 @@ from adlc.runtime import schemas as S
 
 from .prelude import PRELUDE
 
+UNRESOLVED = 98765432.1   # what an unresolved ~= placeholder reads (quirk 21)
+COMB_SUMS = frozenset({"q", "pdgID"})   # attributes of a COMB candidate summed over members
 DERIVED_KIN = {"e": 0, "p": 1, "pz": 2, "rap": 3, "theta": 4, "abseta": 5}
 VEC_FUNCS = {"pT": "_v_pt", "m": "_v_m", "eta": "_v_eta", "phi": "_v_phi", "E": "_v_e",
              "P": "_v_p", "pz": "_v_pz", "rap": "_v_rap", "theta": "_v_theta",
@@ -58,6 +60,16 @@ def _num(x: float) -> str:
     return repr(float(x))
 
 
+def _walk_values(root: Node) -> list[Node]:
+    from adlc.semantic.lower import walk_values
+
+    return walk_values(root)
+
+
+def _row(values) -> str:
+    return ", ".join(_num(v) for v in values)
+
+
 class _Gen:
     def __init__(self, prog: N.Program, schema: S.Schema):
         self.prog = prog
@@ -72,6 +84,11 @@ class _Gen:
         self.needs: dict[Node, set[str]] = {}
         self.consts: list[str] = []
         self.diags: list[Diagnostic] = []
+        self.p4_colls: set[Node] = set()         # collections passed to external functions
+        self.externals: dict[str, str] = {}      # impl "module:function" -> global name
+        self.tables: dict[tuple, str] = {}       # table attrs -> global array name
+        # placeholder (slot/member) -> (index variable, whether it may be unresolved: -1)
+        self.bound: dict[Node, tuple[str, bool]] = {}
 
     # --- small helpers -------------------------------------------------------------------
     def emit(self, text: str) -> None:
@@ -121,12 +138,23 @@ class _Gen:
                     self.needs[n.args[0].args[0]].add(n.attrs[0])
                 elif n.op == "vec_obj":
                     self.needs[n.args[0].args[0]].update(("pT", "eta", "phi", "m"))
+                elif n.op == "extcall":
+                    for kind, a in zip(n.attrs[2:], n.args, strict=True):
+                        if kind == "collection":
+                            self.needs[a].update(("pT", "eta", "phi", "m"))
+                            self.p4_colls.add(a)
         for c in reversed(order):
             if c.op == "filter":
                 self.needs[c.args[0]] |= self.needs[c]
             elif c.op == "union":
                 for p in c.args:
                     self.needs[p] |= self.needs[c]
+            elif c.op == "sorted":
+                self.needs[c.args[0]] |= self.needs[c]
+            elif c.op == "comb":
+                for m in c.args[:-1]:
+                    self.needs[m.args[0]] |= {"pT", "eta", "phi", "m"} | (
+                        self.needs[c] & COMB_SUMS)
         return order
 
     def buf(self, c: Node, attr: str) -> str:
@@ -140,12 +168,20 @@ class _Gen:
                 if cs is None:
                     continue
                 self.emit(f"mx{k} = _maxcount({self.col(cs.offsets_key)})")
-            elif c.op == "filter":
+            elif c.op in ("filter", "sorted"):
                 self.emit(f"mx{k} = mx{self.coll_id[c.args[0]]}")
+                if c.op == "sorted":
+                    self.emit(f"sk{k} = np.zeros(mx{k} + 1)")
+            elif c.op == "comb":
+                self.emit(f"mx{k} = " + " * ".join(f"mx{self.coll_id[m.args[0]]}"
+                                                   for m in c.args[:-1]))
             else:
                 self.emit(f"mx{k} = " + " + ".join(f"mx{self.coll_id[p]}" for p in c.args))
             for a in sorted(self.needs[c]):
                 self.emit(f"{self.buf(c, a)} = np.zeros(mx{k} + 1)")
+            if c in self.p4_colls:
+                for a in ("px", "py", "pz", "e"):
+                    self.emit(f"{self.buf(c, '_' + a)} = np.zeros(mx{k} + 1)")
 
     def coll_schema(self, c: Node):
         cs = self.schema.collection(c.attrs[0])
@@ -185,6 +221,10 @@ class _Gen:
             self.ind -= 1
             self.pop()
             del self.loops[parent]
+        elif c.op == "comb":
+            self.materialise_comb(c, k, needs)
+        elif c.op == "sorted":
+            self.materialise_sorted(c, k, needs)
         else:  # union: plain concatenation, first argument first (quirk 2)
             self.emit(f"n{k} = 0")
             for p in c.args:
@@ -195,6 +235,81 @@ class _Gen:
                     self.emit(f"{self.buf(c, a)}[n{k} + j] = {self.buf(p, a)}[j]")
                 self.ind -= 1
                 self.emit(f"n{k} += n{pk}")
+
+    def tuple_loops(self, members, exclude=()) -> list[str]:
+        """Open nested loops giving each placeholder an object: members of one collection
+        are distinct, in increasing order within one placeholder number (an unordered
+        tuple) and for COMB members (quirk 23); indices in `exclude` ([(coll, var)]) are
+        skipped. Returns the loop variables; the caller closes the loops (self.ind)."""
+        out: list[str] = []
+        for i, m in enumerate(members):
+            coll = m.args[0]
+            n = f"n{self.coll_id[coll]}"
+            var = self.new("p")
+            start = "0"
+            for prev, pv in zip(members[:i], out, strict=True):
+                if prev.args[0] is coll and (m.op == "member" or prev.attrs[0] == m.attrs[0]):
+                    start = f"{pv} + 1"
+            self.emit(f"for {var} in range({start}, {n}):")
+            self.ind += 1
+            clash = [pv for prev, pv in zip(members[:i], out, strict=True)
+                     if prev.args[0] is coll and prev.attrs[0] != m.attrs[0]
+                     and m.op == "slot"]
+            clash += [v for c, v in exclude if c is coll]
+            if clash:
+                self.emit(f"if {' and '.join(f'{var} != {v}' for v in clash)}:")
+                self.ind += 1
+            out.append(var)
+            self.bound[m] = (var, False)
+        return out
+
+    def materialise_sorted(self, c: Node, k: int, needs: list[str]) -> None:
+        """`sort KEY(coll) ascend|descend`: a stable sort of the collection by the key."""
+        parent, key = c.args
+        pk = self.coll_id[parent]
+        var = self.new("k")
+        self.emit(f"n{k} = n{pk}")
+        self.emit(f"for {var} in range(n{pk}):")
+        self.loops[parent] = var
+        self.push()
+        value = self.ex(key)
+        sign = "-" if c.attrs[0] else ""
+        self.emit(f"sk{k}[{var}] = {sign}{value}")
+        self.pop()
+        del self.loops[parent]
+        order = self.new("order")
+        self.emit(f"{order} = np.argsort(sk{k}[:n{k}], kind='mergesort')")
+        self.emit(f"for j in range(n{k}):")
+        for a in needs:
+            self.emit(f"    {self.buf(c, a)}[j] = {self.buf(parent, a)}[{order}[j]]")
+
+    def materialise_comb(self, c: Node, k: int, needs: list[str]) -> None:
+        *members, pred = c.args
+        self.emit(f"n{k} = 0")
+        ind = self.ind
+        self.tuple_loops(members)
+        self.push()
+        ok = self.cond(pred)
+        self.emit(f"if {ok}:")
+        self.ind += 1
+        vec = None
+        for a in needs:
+            if a in VEC_FUNCS:
+                if vec is None:
+                    vec = self.vec(N.make("vec_sum", tuple(N.make("vec_obj", (m,), (), "vec")
+                                                         for m in members), (), "vec"))
+                value = f"{VEC_FUNCS[a]}({', '.join(vec)})"
+            elif a in COMB_SUMS:
+                value = " + ".join(self.attr(N.make("attr", (m,), (a,))) for m in members)
+            else:
+                self.fail(f"attribute {a!r} of a COMB object is not implemented", c)
+                value = "0.0"
+            self.emit(f"{self.buf(c, a)}[n{k}] = {value}")
+        self.emit(f"n{k} += 1")
+        self.pop()
+        for m in members:
+            del self.bound[m]
+        self.ind = ind
 
     def base_value(self, c: Node, cs: S.CollectionSchema, attr: str, k: int,
                    needs: list[str]) -> str:
@@ -312,12 +427,24 @@ class _Gen:
             return self.reduce(n)
         if op == "quant":
             return self.quant(n)
+        if op == "extcall":
+            return self.extcall(n)
+        if op == "table":
+            return self.table(n)
+        if op == "optimise":
+            return self.optimise(n)
         self.fail(f"IR node {op!r} has no numba implementation", n)
         return "0.0"
 
     def obj_index(self, obj: Node) -> tuple[Node, str, bool]:
         """(collection, index variable, may be out of range)."""
         coll = obj.args[0]
+        if obj.op in ("slot", "member"):
+            hit = self.bound.get(obj)
+            if hit is None:
+                self.fail("a placeholder (coll[-1]) outside a ~= search or COMB", obj)
+                return coll, "0", True
+            return coll, hit[0], hit[1]
         if obj.op == "elem":
             if coll not in self.loops:
                 self.fail("an element of a collection used outside a loop over it", obj)
@@ -332,6 +459,8 @@ class _Gen:
         coll, i, check = self.obj_index(n.args[0])
         k = self.coll_id[coll]
         value = f"{self.buf(coll, n.attrs[0])}[{i}]"
+        if check and n.args[0].op == "slot":  # unresolved placeholder (quirk 21)
+            return f"({value} if {i} >= 0 else {UNRESOLVED!r})"
         if check:  # out of range reads 0 (quirk 5)
             return f"({value} if 0 <= {i} < n{k} else 0.0)"
         return value
@@ -346,7 +475,12 @@ class _Gen:
             coll, i, check = self.obj_index(n.args[0])
             k = self.coll_id[coll]
             vals = [f"{self.buf(coll, a)}[{i}]" for a in ("pT", "eta", "phi", "m")]
-            if check:
+            if check and n.args[0].op == "slot":  # unresolved placeholder (quirk 21)
+                self.emit(f"if {i} >= 0:")
+                self.emit(f"    {lhs} = _ptetaphim({', '.join(vals)})")
+                self.emit("else:")
+                self.emit(f"    {lhs} = _ptetaphim({', '.join([repr(UNRESOLVED)] * 4)})")
+            elif check:
                 self.emit(f"if 0 <= {i} < n{k}:")
                 self.emit(f"    {lhs} = _ptetaphim({', '.join(vals)})")
                 self.emit("else:")
@@ -400,6 +534,107 @@ class _Gen:
         if kind == "ave":
             self.emit(f"{acc} = {acc} / {cnt} if {cnt} > 0 else 0.0")
         return acc
+
+    def optimise(self, n: Node) -> str:
+        """`~=`/`~!`: scan the placeholder tuples (quirk 21), keep the first strict best
+        |value - target|, bind the placeholders for the rest of the region; the row passes.
+        CutLang's `~!` never accepts a candidate and keeps the last tuple scanned (quirk 22):
+        reproduced only in CutLang-compatible mode."""
+        value, target, *slots = n.args
+        furthest = n.attrs[0] == "furthest"
+        last = furthest and n.attrs[-1] == "cutlang"
+        t = self.ex(target)
+        best = self.new("best")
+        picks = [self.new("pick") for _ in slots]
+        self.emit(f"{best} = {-1.0 if furthest else 9999999999.9!r}")
+        for p in picks:
+            self.emit(f"{p} = -1")
+        exclude = [(c, var) for c, var in self.chosen]
+        ind = self.ind
+        loop_vars = self.tuple_loops(slots, exclude)
+        self.push()
+        d = self.new("d")
+        self.emit(f"{d} = abs({self.ex(value)} - {t})")
+        if last:
+            self.emit("if True:")
+        else:
+            self.emit(f"if {d} {'>' if furthest else '<'} {best}:")
+        self.emit(f"    {best} = {d}")
+        for p, v in zip(picks, loop_vars, strict=True):
+            self.emit(f"    {p} = {v}")
+        self.pop()
+        self.ind = ind
+        for m, p in zip(slots, picks, strict=True):
+            var = self.region_slots[m]
+            self.emit(f"{var} = {p}")
+            self.bound[m] = (var, True)
+            self.chosen.append((m.args[0], var))
+        return "True"
+
+    def table(self, n: Node) -> str:
+        """First row whose ranges contain every value (edges inclusive) wins; outside: 0."""
+        name, nvars, rows = n.attrs
+        const = self.tables.get(n.attrs)
+        if const is None:
+            const = self.tables[n.attrs] = f"_T{len(self.tables)}_{name}"
+            self.consts.append(f"{const} = np.array([{', '.join(f'[{_row(r)}]' for r in rows)}]"
+                               f", dtype=np.float64).reshape({len(rows)}, {1 + 2 * nvars})")
+        xs = [self.ex(a) for a in n.args]
+        res, r = self.new("tv"), self.new("r")
+        inside = " and ".join(f"{const}[{r}, {1 + 2 * i}] <= {x} <= {const}[{r}, {2 + 2 * i}]"
+                              for i, x in enumerate(xs))
+        self.emit(f"{res} = 0.0")
+        self.emit(f"for {r} in range({len(rows)}):")
+        self.emit(f"    if {inside}:")
+        self.emit(f"        {res} = {const}[{r}, 0]")
+        self.emit("        break")
+        return res
+
+    def extcall(self, n: Node) -> str:
+        """An external function (adlc.stdlib calling convention: a particle is 4 floats, a
+        collection 4 arrays px, py, pz, E in its current order, a scalar 1 float)."""
+        name, impl = n.attrs[0], n.attrs[1]
+        fn = self.external(name, impl)
+        args: list[str] = []
+        for kind, a in zip(n.attrs[2:], n.args, strict=True):
+            if kind == "particle":
+                args.extend(self.ex(a))
+            elif kind == "collection":
+                args.extend(self.p4_arrays(a))
+            else:
+                args.append(f"np.float64({self.ex(a)})")
+        return f"{fn}({', '.join(args)})"
+
+    def external(self, name: str, impl: str) -> str:
+        glb = self.externals.get(impl)
+        if glb is None:
+            from adlc.stdlib import impl_fingerprint, lookup
+
+            glb = f"_X{len(self.externals)}_{name}"
+            self.externals[impl] = glb
+            module, _, func = impl.partition(":")
+            spec = lookup(name)
+            stamp = impl_fingerprint(spec) if spec is not None and spec.impl == impl else ""
+            # the fingerprint puts the implementation's source into the kernel's cache key
+            self.consts.append(f"{glb} = _jit_namespace(importlib.import_module("
+                               f"{module!r}))[{func!r}]  # {impl} {stamp}")
+        return glb
+
+    def p4_arrays(self, c: Node) -> tuple[str, ...]:
+        key = N.make("p4arrays", (c,), (), "p4arrays")
+        hit = self.lookup(key)
+        if hit is not None:
+            return hit
+        k = self.coll_id[c]
+        bufs = [self.buf(c, "_" + a) for a in ("px", "py", "pz", "e")]
+        var = self.new("k")
+        self.emit(f"for {var} in range(n{k}):")
+        self.emit(f"    {', '.join(f'{b}[{var}]' for b in bufs)} = _ptetaphim("
+                  + ", ".join(f"{self.buf(c, a)}[{var}]" for a in ("pT", "eta", "phi", "m"))
+                  + ")")
+        out = tuple(f"{b}[:n{k}]" for b in bufs)
+        self.scopes[-1][key] = out
+        return out
 
     def _restore_loop(self, coll: Node, outer: str | None) -> None:
         if outer is None:
@@ -470,6 +705,7 @@ class _Gen:
             self.emit(f"# region {region.name}")
             self.emit("w = 1.0")
             self.emit("ok = True")
+            self.start_slots(region)
             self.count(row)
             row += 1
             for step in region.steps:
@@ -516,11 +752,36 @@ class _Gen:
         layout.columns = list(self.columns)
         header = f"# generated by adlc (numba backend {CODEGEN_VERSION}) from " \
                  f"{self.prog.source_file or '<input>'}; schema {self.schema.name}\n"
+        if self.externals:
+            self.consts.insert(0, "import importlib\nfrom adlc.stdlib.jit import jit_namespace "
+                                  "as _jit_namespace\n")
         source = (header + PRELUDE + "\n" + "\n".join(self.consts) + "\n\n\n"
                   + "@njit(**_JIT)\n" + f"def kernel({args}):\n" + "\n".join(body) + "\n")
         if self.diags:
             raise AdlSemanticError(self.diags)
         return GeneratedModule(source, "kernel", layout, self.schema.missing_reads_zero)
+
+    def start_slots(self, region: N.Region) -> None:
+        """Every placeholder of the region starts unresolved (-1) in each event."""
+        for m in list(self.bound):
+            if m.op == "slot":
+                del self.bound[m]
+        self.chosen: list[tuple[Node, str]] = []
+        self.region_slots: dict[Node, str] = {}
+        roots = [s.cond if isinstance(s, N.Cut) else s.value if isinstance(s, N.Weight)
+                 else None for s in region.steps]
+        for s in region.steps:
+            if isinstance(s, N.Fill):
+                roots.extend(s.values)
+        roots.extend(b.cond for b in region.bins)
+        for root in roots:
+            if root is None:
+                continue
+            for node in _walk_values(root):
+                if node.op == "slot" and node not in self.region_slots:
+                    var = self.region_slots[node] = self.new("sl")
+                    self.emit(f"{var} = -1")
+                    self.bound[node] = (var, True)
 
     def count(self, row: int) -> None:
         self.emit(f"cf_w[{row}] += w")
