@@ -90,6 +90,8 @@ def fmt(files: tuple[str, ...], write: bool, check_only: bool) -> None:
               help="Directory for the ROOT file, JSON and plots [default: adlc-out/<analysis>].")
 @click.option("--format", "schema", default=None,
               help="Input format (nanoaod, run2012, ...); detected from the branches if omitted.")
+@click.option("--tree", default=None,
+              help="Name of the TTree to read [default: Events, or the file's only tree].")
 @click.option("--chunk-size", default=200_000, show_default=True, type=click.IntRange(1))
 @click.option("--max-events", default=None, type=click.IntRange(0))
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1))
@@ -101,7 +103,7 @@ def fmt(files: tuple[str, ...], write: bool, check_only: bool) -> None:
 @click.option("--cutlang-compat", is_flag=True,
               help="Reproduce CutLang's bugs too (docs/cutlang-differences.md).")
 def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str | None,
-        chunk_size: int, max_events: int | None, jobs: int, backend: str, plots: bool,
+        tree: str | None, chunk_size: int, max_events: int | None, jobs: int, backend: str, plots: bool,
         force: bool, no_opt: bool, quiet: bool, cutlang_compat: bool) -> None:
     """Run an analysis over ROOT files: cutflows, bins and histograms."""
     from adlc import driver
@@ -110,7 +112,7 @@ def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str 
         driver.run_command(analysis, list(inputs), outdir=outdir, schema=schema,
                            chunk_size=chunk_size, max_events=max_events, jobs=jobs,
                            backend=backend, plots=plots, force=force, optimise=not no_opt,
-                           quiet=quiet, cutlang_compat=cutlang_compat)
+                           quiet=quiet, cutlang_compat=cutlang_compat, tree=tree)
     except AdlError as error:
         _fail(error)
 

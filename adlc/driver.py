@@ -25,10 +25,19 @@ def _parse(analysis: str | Path):
 
 
 def lower_file(analysis: str | Path, *, cutlang_compat: bool = False):
-    """The IR Program of an ADL file (AdlSyntaxError / AdlSemanticError on bad input)."""
+    """The IR Program of an ADL file (AdlSyntaxError / AdlSemanticError on bad input).
+
+    The checks of `adlc check` run first, so `adlc run` reports the same errors (an undefined
+    name as such, with its did-you-mean hint) before lowering looks at types.
+    """
+    from adlc.errors import AdlSemanticError
+    from adlc.semantic.check import check_analysis
     from adlc.semantic.lower import lower
 
     tree, source = _parse(analysis)
+    errors = [d for d in check_analysis(tree) if d.severity == "error"]
+    if errors:
+        raise AdlSemanticError(errors, source)
     return lower(tree, source, cutlang_compat=cutlang_compat)
 
 

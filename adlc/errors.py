@@ -42,7 +42,10 @@ class Diagnostic:
 
     def render(self, source: str | None = None) -> str:
         """`file:line:col: severity: message`, the source line, a caret, and the hint."""
-        where = f"{self.span}: " if self.span.line else f"{self.span.file}: "
+        if self.span.line:
+            where = f"{self.span}: "
+        else:  # no position: a file-level problem, or one of the command line itself
+            where = "adlc: " if self.span.file == "<input>" else f"{self.span.file}: "
         out = [f"{where}{self.severity}: {self.message} [{self.code}]"]
         if source is not None and self.span.line:
             lines = source.splitlines()
@@ -88,6 +91,10 @@ class AdlError(Exception):
 
     def render(self) -> str:
         return "\n".join(d.render(self.source) for d in self.diagnostics)
+
+    def __reduce__(self):
+        # Errors raised in `-j` worker processes are pickled back to the parent.
+        return (type(self), (self.diagnostics, self.source))
 
     def __str__(self) -> str:
         return self.render()

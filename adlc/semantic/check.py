@@ -294,7 +294,9 @@ def _check_name(node: A.Name, scope: _Scope, out: list[Diagnostic], local: set[s
         return
     if _looks_like_branch(name):
         return  # read from the input file; `adlc run` checks that the branch exists
-    suggestion = _suggest(name, scope.known() + list(local - {"this"}))
+    # The user's own names first: `jetz` is more likely `jets` (an object) than `jet` (JET).
+    own = [*scope.objects, *scope.defines, *scope.tables, *(local - {"this"})]
+    suggestion = _suggest(name, own) or _suggest(name, scope.known())
     out.append(Diagnostic(f"undefined name `{name}`", node.span, "E409", hint=suggestion or (
         "define it with `define`/`object` above, or write the exact branch name")))
 

@@ -493,3 +493,31 @@ def test_existing_results_are_refused_before_reading(data: Path, tmp_path: Path,
     with pytest.raises(AdlUsageError, match="already holds adlc results"):
         driver.run_command(data / "ana.adl", [str(data / "inputs" / "a.root")], outdir=out)
     assert (out / "ana.json").read_text() == "{}"
+
+
+def test_run_reports_the_checks_of_adlc_check(data: Path, tmp_path: Path) -> None:
+    # An undefined name is reported as such, with the did-you-mean hint of `adlc check`.
+    bad = tmp_path / "typo.adl"
+    bad.write_text("object jets\n  take Jet\n\nregion r\n  select size(jetz) > 1\n")
+    out = tmp_path / "out"
+    proc = adlc("run", bad, "-i", data / "inputs" / "a.root", "-o", out)
+    assert_failed_cleanly(proc, out, "typo.adl:5:15: error: undefined name `jetz`",
+                          "did you mean `jets`?")
+
+
+def test_tree_option(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run(data, out, extra=("--tree", "Events", "-q")).returncode == 0
+    proc = run(data, tmp_path / "out2", extra=("--tree", "NoSuchTree", "-q"))
+    assert_failed_cleanly(proc, tmp_path / "out2", "NoSuchTree")
+
+
+def test_adl_errors_survive_pickling() -> None:
+    # `-j N` sends errors from worker processes back to the parent.
+    import pickle
+
+    from adlc.errors import AdlInputError, Diagnostic, Span
+
+    error = AdlInputError([Diagnostic("bad", Span(1, 2, 1, 3, "f.adl"), "E702")], "src")
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is AdlInputError and back.render() == error.render()
