@@ -135,7 +135,7 @@ def _import(name: str) -> ModuleType:
     except ImportError as exc:  # pragma: no cover - the test environment has both
         raise AdlUsageError.one(
             f"reading ROOT files needs the '{name}' package, which is not installed",
-            code="E400", hint="pip install 'adlc[run]'  (uproot, awkward)") from exc
+            code="E700", hint="pip install 'adlc[run]'  (uproot, awkward)") from exc
 
 
 def _input_error(path: str, message: str, code: str, hint: str | None = None) -> AdlInputError:
@@ -165,7 +165,7 @@ def _expand(patterns: Sequence[str]) -> list[str]:
     if isinstance(patterns, str):  # a lone string would be iterated character by character
         patterns = [patterns]
     if not patterns:
-        raise AdlUsageError.one("no input files given", code="E406",
+        raise AdlUsageError.one("no input files given", code="E706",
                                 hint="pass one or more ROOT files or globs such as 'data/*.root'")
     out: list[str] = []
     for pattern in patterns:
@@ -173,7 +173,7 @@ def _expand(patterns: Sequence[str]) -> list[str]:
         if not _is_url(pattern) and _GLOB_CHARS & set(pattern):
             matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
             if not matches:
-                raise _input_error(pattern, f"no file matches {pattern!r}", "E406",
+                raise _input_error(pattern, f"no file matches {pattern!r}", "E706",
                                    "check the path and quote the glob so the shell leaves it alone")
             out.extend(matches)
         else:
@@ -184,30 +184,30 @@ def _expand(patterns: Sequence[str]) -> list[str]:
 def _check_local_file(path: str) -> None:
     """Catch the common failures before uproot does, with clearer messages than its own."""
     if not os.path.exists(path):
-        raise _input_error(path, f"input file {path!r} does not exist", "E401")
+        raise _input_error(path, f"input file {path!r} does not exist", "E701")
     if os.path.isdir(path):
-        raise _input_error(path, f"input {path!r} is a directory, not a ROOT file", "E401",
+        raise _input_error(path, f"input {path!r} is a directory, not a ROOT file", "E701",
                            f"to read every file in it, pass '{os.path.join(path, '*.root')}'")
     if not os.access(path, os.R_OK):
         raise _input_error(path, f"input file {path!r} is not readable (permission denied)",
-                           "E402")
+                           "E702")
     size = os.path.getsize(path)
     try:
         with open(path, "rb") as fh:
             header = fh.read(20)
     except OSError as exc:
         raise _input_error(path, f"cannot read input file {path!r}: {exc.strerror or exc}",
-                           "E402") from exc
+                           "E702") from exc
     if size == 0:
-        raise _input_error(path, f"input file {path!r} is empty", "E403")
+        raise _input_error(path, f"input file {path!r} is empty", "E703")
     if not header.startswith(ROOT_MAGIC):
-        raise _input_error(path, f"input file {path!r} is not a ROOT file", "E403",
+        raise _input_error(path, f"input file {path!r} is not a ROOT file", "E703",
                            "a ROOT file starts with the bytes 'root'")
     end = _root_file_end(header)
     if end is not None and end > size:
         raise _input_error(
             path, f"input file {path!r} is truncated: its header says {end} bytes, "
-                  f"it has {size}", "E403", "the copy or download was probably interrupted")
+                  f"it has {size}", "E703", "the copy or download was probably interrupted")
 
 
 def _root_file_end(header: bytes) -> int | None:
@@ -229,10 +229,10 @@ def _open_file(path: str) -> Any:
         # No caches: chunks are read once each, and caching them would only hold memory.
         return uproot.open(path, object_cache=None, array_cache=None)
     except FileNotFoundError as exc:
-        raise _input_error(path, f"input file {path!r} does not exist", "E401") from exc
+        raise _input_error(path, f"input file {path!r} does not exist", "E701") from exc
     except PermissionError as exc:
         raise _input_error(path, f"input file {path!r} is not readable (permission denied)",
-                           "E402") from exc
+                           "E702") from exc
     except Exception as exc:  # uproot raises OSError, ValueError, DeserializationError...
         raise _corrupt(path, exc) from exc
 
@@ -240,7 +240,7 @@ def _open_file(path: str) -> Any:
 def _corrupt(path: str, exc: BaseException, what: str = "") -> AdlInputError:
     detail = " ".join(str(exc).split())[:300]
     return _input_error(path, f"input file {path!r} is corrupt or truncated{what}: "
-                              f"{type(exc).__name__}: {detail}", "E403")
+                              f"{type(exc).__name__}: {detail}", "E703")
 
 
 def _trees_in(handle: Any) -> list[str]:
@@ -265,11 +265,11 @@ def _get_tree(handle: Any, path: str, tree: str | None) -> Any:
             tree = trees[0]
         else:
             listed = ", ".join(trees) if trees else "none"
-            raise _input_error(path, f"cannot choose a tree in {path!r}: found {listed}", "E404",
+            raise _input_error(path, f"cannot choose a tree in {path!r}: found {listed}", "E704",
                                "name one with --tree")
     if tree not in trees:
         listed = ", ".join(repr(t) for t in trees) if trees else "no trees at all"
-        raise _input_error(path, f"no tree {tree!r} in {path!r}; it has {listed}", "E404",
+        raise _input_error(path, f"no tree {tree!r} in {path!r}; it has {listed}", "E704",
                            "name the right one with --tree" if trees else None)
     try:
         return handle[tree]
@@ -283,7 +283,7 @@ def _no_trees(handle: Any, path: str, tree: str) -> None:
     listed = ", ".join(f"{k!r} ({c})" for k, c in held.items()) if held else "nothing"
     rntuple = any("RNTuple" in c for c in held.values())
     raise _input_error(path, f"no tree {tree!r} in {path!r}: it has no TTree at all, only "
-                             f"{listed}", "E404",
+                             f"{listed}", "E704",
                        "adlc reads TTrees; RNTuple is not supported yet" if rntuple else None)
 
 
@@ -317,10 +317,10 @@ def partition(inputs: InputSet, chunk_size: int, max_events: int | None = None) 
     not depend on how many workers read them.
     """
     if chunk_size < 1:
-        raise AdlUsageError.one(f"chunk size must be at least 1, got {chunk_size}", code="E407")
+        raise AdlUsageError.one(f"chunk size must be at least 1, got {chunk_size}", code="E707")
     if max_events is not None and max_events < 0:
         raise AdlUsageError.one(f"the number of events must not be negative, got {max_events}",
-                                code="E407")
+                                code="E707")
     budget = inputs.num_entries if max_events is None else min(max_events, inputs.num_entries)
     items: list[WorkItem] = []
     global_start = 0
@@ -425,7 +425,7 @@ def _flatten(name: str, path: str, array: Any) -> tuple[np.ndarray, np.ndarray |
             offsets = np.asarray(layout.offsets, dtype=np.int64)
             return _native(content.data[: offsets[-1]]), _native(offsets)
     raise _input_error(path, f"branch {name!r} in {path!r} has type {array.type}, which adlc "
-                             "cannot read (only numbers, bools and one-level lists of them)", "E409")
+                             "cannot read (only numbers, bools and one-level lists of them)", "E709")
 
 
 def _offsets_from_counts(counts: np.ndarray) -> np.ndarray:
@@ -464,7 +464,7 @@ def _store_offsets(offsets: dict[str, np.ndarray], group: str, offs: np.ndarray,
     previous = offsets.setdefault(group, offs)
     if previous is not offs and not np.array_equal(previous, offs):
         raise _input_error(path, f"branch {name!r} in {path!r} has different per-event counts "
-                                 f"from the other {group}_* branches", "E409")
+                                 f"from the other {group}_* branches", "E709")
 
 
 def _read_plan(ttree: Any, plan: _Plan, item: WorkItem) -> dict[str, np.ndarray]:
@@ -521,7 +521,7 @@ def iterate_chunks(inputs: InputSet, branches: Sequence[str], chunk_size: int,
 def file_info(path: str) -> dict[str, object]:
     """Path, size and sha256 of an input, for the JSON summary (read in 1 MiB blocks)."""
     if not os.path.isfile(path):
-        raise _input_error(path, f"input file {path!r} does not exist", "E401")
+        raise _input_error(path, f"input file {path!r} does not exist", "E701")
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as fh:
@@ -529,6 +529,6 @@ def file_info(path: str) -> dict[str, object]:
                 digest.update(block)
     except OSError as exc:
         raise _input_error(path, f"cannot read input file {path!r}: {exc.strerror or exc}",
-                           "E402") from exc
+                           "E702") from exc
     return {"path": os.path.abspath(path), "size": os.path.getsize(path),
             "sha256": digest.hexdigest()}

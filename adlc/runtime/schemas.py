@@ -319,7 +319,7 @@ def detect_schema(branch_names: Iterable[str]) -> Schema:
         return NANOAOD
     raise AdlInputError.one(
         "cannot tell the input format from its branches (no nMuon/Muon_pt, nJet/Jet_pt, MET_pt...)",
-        code="E408", hint=f"choose one with --schema ({', '.join(sorted(SCHEMAS))})")
+        code="E708", hint=f"choose one with --schema ({', '.join(sorted(SCHEMAS))})")
 
 
 def resolve_branch(schema: Schema, branch_names: Iterable[str], name: str,
@@ -336,14 +336,14 @@ def resolve_branch(schema: Schema, branch_names: Iterable[str], name: str,
     coll = schema.collection(collection) if collection is not None else None
     if collection is not None and coll is None:
         raise AdlInputError.one(f"unknown collection {collection!r} for branch {name!r}",
-                                code="E405")
+                                code="E705")
     candidates = [name] if coll is None else [name, coll.prefix + name]
     for cand in candidates:
         if cand in known or cand in schema.missing_reads_zero:
             if coll is not None and not cand.startswith(coll.prefix):
                 raise AdlInputError.one(
                     f"branch {cand!r} does not belong to collection {collection!r} "
-                    f"(its branches start with {coll.prefix!r})", code="E405",
+                    f"(its branches start with {coll.prefix!r})", code="E705",
                     hint=f"read a {coll.prefix}* branch of {collection}, or the branch "
                          f"{cand!r} of its own collection")
             return cand
@@ -359,4 +359,4 @@ def missing_branch_error(name: str, branch_names: Iterable[str], where: str = ""
         close = [n for n in names if n.startswith(head)][:5]
     where = f" in {where}" if where else ""
     hint = f"did you mean {', '.join(close)}?" if close else "no branch has a similar name"
-    return AdlInputError.one(f"no branch {name!r}{where}", code="E405", hint=hint)
+    return AdlInputError.one(f"no branch {name!r}{where}", code="E705", hint=hint)

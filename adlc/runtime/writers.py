@@ -446,7 +446,7 @@ def write_outputs(result: RunResult, outdir: str | os.PathLike[str], *, analysis
         where = exc.filename or outdir
         raise AdlError.one(f"cannot write the results to {outdir}: "
                            f"{exc.strerror or exc} ({where})", Span(file=str(outdir)),
-                           code="E410") from exc
+                           code="E710") from exc
 
 
 def check_outdir(outdir: str | os.PathLike[str], *, analysis: str,
@@ -463,7 +463,7 @@ def check_outdir(outdir: str | os.PathLike[str], *, analysis: str,
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise AdlUsageError.one(f"output path {outdir} exists and is not a directory",
-                                Span(file=str(outdir)), code="E411")
+                                Span(file=str(outdir)), code="E711")
     names = output_names(analysis)
     _refuse_to_clobber(outdir, [names[f] for f in formats], plots, overwrite)
     return formats
@@ -478,7 +478,7 @@ def _refuse_to_clobber(outdir: Path, names: list[str], plots: bool, overwrite: b
     if clashes:
         raise AdlUsageError.one(
             f"output directory {outdir} already holds adlc results ({', '.join(clashes)})",
-            Span(file=str(outdir)), code="E411",
+            Span(file=str(outdir)), code="E711",
             hint="choose another output directory, or pass --force to replace them")
 
 

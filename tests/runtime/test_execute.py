@@ -67,7 +67,7 @@ def test_worker_errors_keep_their_class_and_diagnostics(data: Path,
     def broken(item, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
         if item.index == 0:  # the first item runs in the parent, the rest in workers
             return real(item, *args, **kwargs)
-        raise reader._input_error(item.file, f"bad chunk at {item.entry_start}", "E403", "hint!")
+        raise reader._input_error(item.file, f"bad chunk at {item.entry_start}", "E703", "hint!")
 
     monkeypatch.setattr(reader, "read_chunk", broken)  # inherited by the forked workers
     with pytest.raises(AdlInputError) as err:
@@ -84,7 +84,7 @@ def test_a_failed_chunk_stops_the_pool(data: Path, monkeypatch: pytest.MonkeyPat
 
     def slow_after_first(item, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
         if item.index == 1:  # in a worker: item 0 runs in the parent
-            raise reader._input_error(item.file, "second chunk is bad", "E403")
+            raise reader._input_error(item.file, "second chunk is bad", "E703")
         if item.index > 1:
             time.sleep(0.5)
         return real(item, *args, **kwargs)
