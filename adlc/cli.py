@@ -7,6 +7,7 @@ sees a Python traceback for bad input: every `AdlError` is printed as diagnostic
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,16 @@ from adlc.errors import AdlError, AdlUsageError, Diagnostic, Span
 def _fail(error: AdlError) -> None:
     click.echo(error.render(), err=True)
     sys.exit(2 if isinstance(error, AdlUsageError) else 1)
+
+
+def _internal_error(exc: Exception) -> None:
+    """An adlc bug, not the user's: one line to report, the traceback only with ADLC_DEBUG=1."""
+    if os.environ.get("ADLC_DEBUG"):
+        raise exc
+    click.echo(f"adlc: internal error: {type(exc).__name__}: {exc}\n"
+               "  this is a bug in adlc; please report it with the ADL file "
+               "(ADLC_DEBUG=1 shows the traceback)", err=True)
+    sys.exit(3)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,6 +126,10 @@ def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str 
                            quiet=quiet, cutlang_compat=cutlang_compat, tree=tree)
     except AdlError as error:
         _fail(error)
+    except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        _internal_error(exc)
 
 
 @main.command()
@@ -132,6 +147,8 @@ def dump(analysis: str, stage: str, backend: str, schema: str) -> None:
         click.echo(driver.dump(analysis, stage=stage, backend=backend, schema=schema), nl=False)
     except AdlError as error:
         _fail(error)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        _internal_error(exc)
 
 
 @main.command()
