@@ -349,11 +349,11 @@ def test_closest_choice_sticks_and_excludes_chosen_objects(combinations, muon_ev
             continue
         n += 1
         pairs = [(i, j) for i in range(len(mus)) for j in range(i + 1, len(mus))]
-        i, j = _first_best(pairs, lambda p: abs(
+        i, j = _first_best(pairs, lambda p, mus=mus: abs(
             _mass(mus[p[0]], mus[p[1]]) + 1000 * abs(mus[p[0]][5] + mus[p[1]][5]) - 91.19))
         mz.append(_mass(mus[i], mus[j]))
         rest = [k for k in range(len(mus)) if k not in (i, j)]
-        pt3.append(mus[_first_best(rest, lambda k: abs(mus[k][0] - 100000))][0])
+        pt3.append(mus[_first_best(rest, lambda k, mus=mus: abs(mus[k][0] - 100000))][0])
     assert n > 10
     region = combinations.regions["closest"]
     assert [c.raw for c in region.cutflow[1:]] == [n] * 5  # the ~= rows always pass
@@ -405,3 +405,62 @@ def test_furthest_in_cutlang_compat_keeps_the_last_tuple(sample, muon_events):
     last = [_mass(mus[-2], mus[-1]) for mus in muon_events if len(mus) >= 2]
     np.testing.assert_array_equal(hist_values(result, "furthest", "hmf", flow=True),
                                   _with_flow(last, 100, 0, 400))
+
+
+# --- sort --------------------------------------------------------------------------------------
+
+SORT = """\
+object jets
+  take Jet
+  select pT(Jet) > 30
+
+region before
+  select size(jets) >= 2
+  histo hfirst, "jets[0] pT", 100, 0, 500, pT(jets[0])
+
+region sorting
+  select size(jets) >= 2
+  sort pT(jets) ascend
+  histo hasc, "jets[0] pT", 100, 0, 500, pT(jets[0])
+  select pT(jets[0]) <= pT(jets[1])
+  sort m(jets) descend
+  histo hmass, "jets[0] m", 100, 0, 100, m(jets[0])
+  select m(jets[0]) >= m(jets[1])
+
+region after
+  select size(jets) >= 2
+  histo hlater, "jets[0] pT", 100, 0, 500, pT(jets[0])
+"""
+
+
+@pytest.fixture(scope="module")
+def sorting(sample):
+    return run(sample, "sorting", SORT), run(sample, "sorting", SORT, cutlang_compat=True)
+
+
+def test_sort_changes_indexing_for_later_commands_of_the_region_only(sample, sorting):
+    result, compat = sorting
+    _, _, ev = sample
+    keep = ev.Jet_pt > 30
+    pt, mass = ev.Jet_pt[keep], ev.Jet_mass[keep]
+    two = ak.to_numpy(ak.num(pt) >= 2)
+    pt, mass = pt[two], mass[two]
+    first = ak.to_numpy(f64(pt[:, 0]))
+    lowest = ak.to_numpy(f64(ak.min(pt, axis=1)))
+    heaviest = ak.to_numpy(f64(ak.max(mass, axis=1)))
+    pt_of_heaviest = ak.to_numpy(f64(pt[ak.argmax(mass, axis=1, keepdims=True)][:, 0]))
+    assert (first != lowest).any()
+    rows = [c.raw for c in result.regions["sorting"].cutflow]
+    assert rows == [N_EVENTS] + [two.sum()] * 7  # both sorted orders hold in every event
+    np.testing.assert_array_equal(hist_values(result, "sorting", "hasc", flow=True),
+                                  _with_flow(lowest, 100, 0, 500))
+    np.testing.assert_array_equal(hist_values(result, "sorting", "hmass", flow=True),
+                                  _with_flow(heaviest, 100, 0, 100))
+    for region, name in (("before", "hfirst"), ("after", "hlater")):
+        np.testing.assert_array_equal(hist_values(result, region, name, flow=True),
+                                      _with_flow(first, 100, 0, 500))
+    # CutLang's sort mutates the shared object: later regions see the last order (quirk 24)
+    np.testing.assert_array_equal(hist_values(compat, "before", "hfirst", flow=True),
+                                  _with_flow(first, 100, 0, 500))
+    np.testing.assert_array_equal(hist_values(compat, "after", "hlater", flow=True),
+                                  _with_flow(pt_of_heaviest, 100, 0, 500))

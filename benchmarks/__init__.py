@@ -1,0 +1,1 @@
+"""The adlc benchmark harness: `make bench` (see docs/performance.md, "Speed")."""
