@@ -282,7 +282,7 @@ class Lowerer:
                         steps.extend(self.histo(h, suffix) for h in histos)
                     else:
                         self.error(f"{cmd.name!r} is neither an earlier region nor a histoList",
-                                   cmd.span, "E201",
+                                   cmd.span, "E240",
                                    "a bare name in a region inherits a region defined above it")
                 elif isinstance(cmd, A.Select):
                     steps.append(N.Cut(self.event_cond(cmd.cond, cmd.span),
@@ -541,7 +541,7 @@ class Lowerer:
         if name in self.tables:
             raise Unsupported("tables")
         if name in self.regions or name in self.histolists:
-            self.error(f"{name!r} is a region/histoList, not a value", e.span, "E201")
+            self.error(f"{name!r} is a region/histoList, not a value", e.span, "E241")
             raise _Recovered()
         return make("branch", (), (name,), "num")  # event-level branch (ADL.md §8.7)
 
@@ -653,7 +653,7 @@ class Lowerer:
         if spec is not None:
             return self.external(spec, e)
         if f.startswith("f") and f[1:2].isupper():
-            self.error(f"unknown external function {f!r}", e.span, "E202",
+            self.error(f"unknown external function {f!r}", e.span, "E242",
                        "register it with --functions (docs/functions.md)")
             raise _Recovered()
         if len(args) == 1:  # a branch read for each object: Muon_tightId(Muon) (§8.7)
@@ -662,7 +662,7 @@ class Lowerer:
                 x = elem(x)
             if x.type == "obj":
                 return make("attr", (x,), (f,), "num")
-        self.error(f"unknown function {f!r} with {len(args)} argument(s)", e.span, "E202")
+        self.error(f"unknown function {f!r} with {len(args)} argument(s)", e.span, "E242")
         raise _Recovered()
 
     def table(self, t: A.Table, e: A.Call) -> Node:
@@ -670,14 +670,14 @@ class Lowerer:
         argument (edges inclusive), 0 outside every row; values are float32 (quirk 12)."""
         if len(e.args) != t.nvars:
             self.error(f"table {t.name!r} has nvars {t.nvars} but is called with "
-                       f"{len(e.args)} argument(s)", e.span, "E202")
+                       f"{len(e.args)} argument(s)", e.span, "E242")
             raise _Recovered()
         skip = 3 if t.errors else 1
         rows = []
         for row in t.rows:
             if len(row) != skip + 2 * t.nvars:
                 self.error(f"table {t.name!r}: a row needs {skip + 2 * t.nvars} numbers, "
-                           f"found {len(row)}", t.span, "E202")
+                           f"found {len(row)}", t.span, "E243")
                 raise _Recovered()
             rows.append((float(np.float32(row[0])), *map(float, row[skip:])))
         return make("table", tuple(self.num(a) for a in e.args), (t.name, t.nvars, tuple(rows)),
@@ -689,7 +689,7 @@ class Lowerer:
         spec's default ADL text."""
         if not spec.accepts(len(e.args)):
             self.error(f"{spec.signature()} cannot take {len(e.args)} argument(s)", e.span,
-                       "E202")
+                       "E242")
             raise _Recovered()
         if spec.returns != "scalar":
             raise Unsupported(f"external function {spec.name} returning a {spec.returns}")

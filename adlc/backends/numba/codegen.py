@@ -200,11 +200,12 @@ class _Gen:
             off = self.col(cs.offsets_key)
             self.emit(f"o{k} = {off}[ev]")
             self.emit(f"n{k} = {off}[ev + 1] - o{k}")
-            self.emit(f"for j in range(n{k}):")
-            self.ind += 1
-            for a in needs:
-                self.emit(f"{self.buf(c, a)}[j] = {self.base_value(c, cs, a, k, needs)}")
-            self.ind -= 1
+            if needs:  # a collection only counted (`size(leptons)`) copies nothing
+                self.emit(f"for j in range(n{k}):")
+                self.ind += 1
+                for a in needs:
+                    self.emit(f"{self.buf(c, a)}[j] = {self.base_value(c, cs, a, k, needs)}")
+                self.ind -= 1
         elif c.op == "filter":
             parent, pred = c.args
             self.emit(f"n{k} = 0")
@@ -229,11 +230,12 @@ class _Gen:
             self.emit(f"n{k} = 0")
             for p in c.args:
                 pk = self.coll_id[p]
-                self.emit(f"for j in range(n{pk}):")
-                self.ind += 1
-                for a in needs:
-                    self.emit(f"{self.buf(c, a)}[n{k} + j] = {self.buf(p, a)}[j]")
-                self.ind -= 1
+                if needs:
+                    self.emit(f"for j in range(n{pk}):")
+                    self.ind += 1
+                    for a in needs:
+                        self.emit(f"{self.buf(c, a)}[n{k} + j] = {self.buf(p, a)}[j]")
+                    self.ind -= 1
                 self.emit(f"n{k} += n{pk}")
 
     def tuple_loops(self, members, exclude=()) -> list[str]:
