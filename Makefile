@@ -32,6 +32,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+# Benchmarks (docs/performance.md, "Speed"): BENCH_EVENTS=1M (default), 5M or both;
+# BENCH_ARGS for benchmarks/run.py (--queries q1,q7 --repeat 5 ...); BENCH_PEERS=0 skips
+# making benchmarks/.venv-peers (coffea and ROOT for the peer rows).
+bench: $(STAMP)
+	@if [ "$(BENCH_PEERS)" != 0 ]; then PYTHON=$(PYTHON) sh benchmarks/setup_peers.sh; fi
+	$(BIN)/python -m benchmarks.make_data --events $(or $(BENCH_EVENTS),1M)
+	$(BIN)/python -m benchmarks.run --events $(or $(BENCH_EVENTS),1M) $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check adlc stdlib tests
 

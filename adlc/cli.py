@@ -100,7 +100,11 @@ def fmt(files: tuple[str, ...], write: bool, check_only: bool) -> None:
 @click.option("-o", "--output", "outdir", default=None, type=click.Path(file_okay=False),
               help="Directory for the ROOT file, JSON and plots [default: adlc-out/<analysis>].")
 @click.option("--format", "schema", default=None,
-              help="Input format (nanoaod, run2012, ...); detected from the branches if omitted.")
+              help="Input format (nanoaod, run2012, delphes); detected from the branches if "
+                   "omitted.")
+@click.option("--schema-file", default=None, type=click.Path(dir_okay=False),
+              help="TOML file mapping ADL collections to the branches of any flat ntuple "
+                   "(docs/schemas.md); instead of --format.")
 @click.option("--tree", default=None,
               help="Name of the TTree to read [default: Events, or the file's only tree].")
 @click.option("--chunk-size", default=200_000, show_default=True, type=click.IntRange(1))
@@ -114,7 +118,7 @@ def fmt(files: tuple[str, ...], write: bool, check_only: bool) -> None:
 @click.option("--cutlang-compat", is_flag=True,
               help="Reproduce CutLang's bugs too (docs/cutlang-differences.md).")
 def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str | None,
-        tree: str | None, chunk_size: int, max_events: int | None, jobs: int, backend: str, plots: bool,
+        schema_file: str | None, tree: str | None, chunk_size: int, max_events: int | None, jobs: int, backend: str, plots: bool,
         force: bool, no_opt: bool, quiet: bool, cutlang_compat: bool) -> None:
     """Run an analysis over ROOT files: cutflows, bins and histograms."""
     from adlc import driver
@@ -123,7 +127,8 @@ def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str 
         driver.run_command(analysis, list(inputs), outdir=outdir, schema=schema,
                            chunk_size=chunk_size, max_events=max_events, jobs=jobs,
                            backend=backend, plots=plots, force=force, optimise=not no_opt,
-                           quiet=quiet, cutlang_compat=cutlang_compat, tree=tree)
+                           quiet=quiet, cutlang_compat=cutlang_compat, tree=tree,
+                           schema_file=schema_file)
     except AdlError as error:
         _fail(error)
     except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.Abort):

@@ -3,9 +3,10 @@
 Public API:
   compile_analysis(path_or_source, *, schema, backend="numba", file=None) -> (Program, GeneratedModule)
   run_analysis(analysis, inputs, *, schema=None, chunk_size, max_events, jobs, backend,
-               progress=None, tree=None, cutlang_compat=False) -> RunResult
+               progress=None, tree=None, cutlang_compat=False, schema_file=None) -> RunResult
   run_command(analysis, inputs, *, outdir, schema, chunk_size, max_events, jobs, backend,
-              plots, force, optimise, quiet, cutlang_compat, tree, progress) -> RunResult
+              plots, force, optimise, quiet, cutlang_compat, tree, progress,
+              schema_file) -> RunResult
   dump(analysis, *, stage, backend, schema) -> str       # stage: ast | ir | opt | code
 """
 
@@ -58,27 +59,39 @@ def compile_analysis(analysis: str | Path, *, schema=None, backend: str = "numba
     return program, get_backend(backend).generate(program, _schema(schema))
 
 
-def _prepare(analysis, inputs, *, schema, backend, tree, cutlang_compat, program=None):
+def _prepare(analysis, inputs, *, schema, backend, tree, cutlang_compat, program=None,
+             schema_file=None):
     """(GeneratedModule, InputSet). Analysis errors come before any file is opened, and bad
-    inputs before anything is compiled."""
+    inputs before anything is compiled. `schema_file`: a TOML schema (docs/schemas.md), which
+    also names the tree unless `tree` does."""
     from adlc.backends import get_backend
     from adlc.runtime.reader import open_inputs
+    from adlc.runtime.schemas import load_schema_file
 
     if program is None:
         program = lower_file(analysis, cutlang_compat=cutlang_compat)
+    if schema_file is not None:
+        if schema:
+            from adlc.errors import AdlUsageError
+
+            raise AdlUsageError.one("give either --format or --schema-file, not both")
+        schema = load_schema_file(schema_file)
+        tree = tree or schema.tree or None
     input_set = open_inputs(list(inputs), tree)
     resolved = _schema(schema) if schema else input_set.schema()
+    input_set = input_set.with_schema(resolved)  # e.g. MET from Delphes' MissingET.MET
     return get_backend(backend).generate(program, resolved), input_set
 
 
 def run_analysis(analysis: str | Path, inputs, *, schema=None, chunk_size: int = 200_000,
                  max_events: int | None = None, jobs: int = 1, backend: str = "numba",
-                 progress=None, tree: str | None = None, cutlang_compat: bool = False):
+                 progress=None, tree: str | None = None, cutlang_compat: bool = False,
+                 schema_file=None):
     """Compile `analysis` and run it over `inputs` (paths or globs); the merged RunResult."""
     from adlc.runtime.execute import execute
 
     gen, input_set = _prepare(analysis, inputs, schema=schema, backend=backend, tree=tree,
-                              cutlang_compat=cutlang_compat)
+                              cutlang_compat=cutlang_compat, schema_file=schema_file)
     return execute(gen, input_set, chunk_size=chunk_size, max_events=max_events, jobs=jobs,
                    progress=progress)
 
@@ -102,7 +115,8 @@ class _Progress:
 
 def run_command(analysis, inputs, *, outdir=None, schema=None, chunk_size=200_000,
                 max_events=None, jobs=1, backend="numba", plots=False, force=False,
-                optimise=True, quiet=False, cutlang_compat=False, tree=None, progress=None):
+                optimise=True, quiet=False, cutlang_compat=False, tree=None, progress=None,
+                schema_file=None):
     """`adlc run`: run, print the cutflow table, write ROOT/JSON (and plots) to `outdir`.
 
     `progress`: None shows the progress bar when stderr is a terminal and not `quiet`; True or
@@ -119,7 +133,8 @@ def run_command(analysis, inputs, *, outdir=None, schema=None, chunk_size=200_00
     program = lower_file(analysis, cutlang_compat=cutlang_compat)  # before touching any data
     check_outdir(outdir, analysis=stem, plots=plots, overwrite=force)
     gen, input_set = _prepare(analysis, inputs, schema=schema, backend=backend, tree=tree,
-                              cutlang_compat=cutlang_compat, program=program)
+                              cutlang_compat=cutlang_compat, program=program,
+                              schema_file=schema_file)
     if progress is None:
         progress = not quiet and sys.stderr.isatty()
     total = input_set.num_entries if max_events is None else min(max_events,

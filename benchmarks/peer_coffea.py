@@ -9,22 +9,17 @@ many.
 
 Runs in whichever environment has coffea (`make bench` makes benchmarks/.venv-peers), as
 
-    python -m benchmarks.peer_coffea FILE --queries q1,q7 --repeat 3
+    python -m benchmarks.peer_coffea FILE --queries q1,q7 --repeat 3 --out RESULTS.jsonl
 
-and prints one JSON object per query on stdout: {"query", "first_s", "times_s", "hists"} or
-{"query", "error"}.
+(output: see benchmarks/peers.py).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import time
-import traceback
 import warnings
 
-from benchmarks.queries import CHUNK_SIZE, QUERIES, select
+from benchmarks.peers import parse_args, serve
+from benchmarks.queries import QUERIES
 
 
 def _processors():
@@ -119,7 +114,8 @@ def run_query(name: str, path: str, fill, chunk_size: int) -> dict[str, list[int
     from coffea import processor
     from coffea.nanoevents import NanoAODSchema
 
-    runner = processor.Runner(executor=processor.IterativeExecutor(status=False),
+    quiet = processor.IterativeExecutor(status=False)
+    runner = processor.Runner(executor=quiet, pre_executor=quiet,
                               schema=NanoAODSchema, chunksize=chunk_size, savemetrics=False)
     out = runner({"bench": {"files": {path: "Events"}}}, _processor(name, fill),
                  treename="Events")
@@ -127,36 +123,15 @@ def run_query(name: str, path: str, fill, chunk_size: int) -> dict[str, list[int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the benchmark queries with coffea.")
-    parser.add_argument("file")
-    parser.add_argument("--queries", default="all")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
-    args = parser.parse_args(argv)
+    args = parse_args("Run the benchmark queries with coffea.", argv)
     warnings.filterwarnings("ignore")   # NanoAODSchema's warnings about this file's branches
     import coffea
     from coffea.nanoevents import NanoAODSchema
 
     NanoAODSchema.warn_missing_crossrefs = False
-    print(json.dumps({"versions": {"coffea": coffea.__version__}}), flush=True)
     fills = _processors()
-    for name in select(args.queries):
-        record: dict = {"query": name}
-        try:
-            start = time.perf_counter()
-            record["hists"] = run_query(name, args.file, fills[name], args.chunk_size)
-            record["first_s"] = time.perf_counter() - start
-            times = []
-            for _ in range(args.repeat):
-                start = time.perf_counter()
-                run_query(name, args.file, fills[name], args.chunk_size)
-                times.append(time.perf_counter() - start)
-            record["times_s"] = times
-        except Exception as exc:  # a peer failing is a result to report, not a crash
-            record["error"] = f"{type(exc).__name__}: {exc}"
-            traceback.print_exc(file=sys.stderr)
-        print(json.dumps(record), flush=True)
-    return 0
+    return serve(args, {"coffea": coffea.__version__},
+                 lambda name: run_query(name, args.file, fills[name], args.chunk_size))
 
 
 if __name__ == "__main__":

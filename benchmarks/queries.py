@@ -52,7 +52,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
     Query("q5", "MET of events with an OS muon pair, 60 < m < 120", "q5",
           (("hmet", MET_AXIS),), (*_MU, "Muon_charge", "MET_pt")),
     Query("q6", "trijet with m closest to 172.5: pT, max btag", "q6",
-          (("htrijetpt", (100, 15.0, 200.0)), ("hmaxbtag", (100, 0.0, 1.0))),
+          (("htrijetpt", (100, 15.0, 40.0)), ("hmaxbtag", (100, 0.0, 1.0))),
           (*_JET, "Jet_mass", "Jet_btag")),
     Query("q7", "HT of jets pT > 30 away from leptons pT > 10", "q7",
           (("hsumpt", (100, 15.0, 200.0)),), (*_JET, *_MU, *_EL)),

@@ -106,9 +106,14 @@ class Axis:
 
 @dataclass(frozen=True, slots=True)
 class Histogram:
+    """`fixed` (contents of the in-range bins, `fixed_entries` fills) is added once to the merged
+    result, never per chunk: the external numbers of `counts` lines (ADL.md §3.7)."""
+
     name: str
     title: str              # as CutLang writes it, quotes included
     axes: tuple[Axis, ...]
+    fixed: tuple[float, ...] | None = None
+    fixed_entries: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,7 @@ class Region:
     name: str
     steps: tuple[Step, ...]
     bins: tuple[SearchBin, ...] = ()
+    fixed: tuple[int, ...] = ()    # histograms with fixed contents only (`counts`), no fill
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,8 @@ def print_program(prog: Program) -> str:
     for i, h in enumerate(prog.histograms):
         axes = "; ".join(f"edges {list(a.edges)}" if a.edges else f"{a.bins} {a.low!r} {a.high!r}"
                          for a in h.axes)
-        out.append(f"histogram #{i} {h.name} {h.title} {axes}")
+        fixed = f" fixed {list(h.fixed)} entries {h.fixed_entries}" if h.fixed is not None else ""
+        out.append(f"histogram #{i} {h.name} {h.title} {axes}{fixed}")
     for region in prog.regions:
         out.append(f"region {region.name}")
         for step in region.steps:
@@ -53,6 +54,8 @@ def print_program(prog: Program) -> str:
                 out.append(f"  fill #{step.hist} ({vals}){loop}    # {step.label}")
         for b in region.bins:
             out.append(f"  bin {number(b.cond)}    # {b.label}")
+        for index in region.fixed:
+            out.append(f"  fixed #{index}")
     if prog.variations:
         out.extend(f"variation {v.name}" for v in prog.variations)
     return "\n".join(lines + [""] + out) + "\n"

@@ -140,11 +140,22 @@ def to_result(layout, acc: Accumulators) -> RunResult:
                 shape.append(nb + 2)
             h = hist.Hist(*axes, storage=hist.storage.Weight())
             sl = slice(spec["offset"], spec["offset"] + spec["size"])
+            value, variance = acc.h_w[sl].reshape(shape), acc.h_w2[sl].reshape(shape)
+            entries = int(acc.h_n[index])
+            fixed = spec.get("fixed")
+            if fixed is not None:
+                # External numbers (`counts`): added once here, after every chunk is merged,
+                # never in the kernel (each chunk would add them again). Their errors are
+                # ROOT's default for contents set without weights: variance = content.
+                extra = np.pad(np.asarray(fixed, dtype=np.float64).reshape(
+                    [s - 2 for s in shape]), 1)
+                value, variance = value + extra, variance + extra
+                entries += int(spec.get("fixed_entries", 0))
             view = h.view(flow=True)
-            view.value = acc.h_w[sl].reshape(shape)
-            view.variance = acc.h_w2[sl].reshape(shape)
+            view.value = value
+            view.variance = variance
             result.histograms[spec["name"]] = h
-            result.entries[spec["name"]] = int(acc.h_n[index])
+            result.entries[spec["name"]] = entries
             result.titles[spec["name"]] = spec["title"]
         regions[info["name"]] = result
     return RunResult(regions, acc.events)

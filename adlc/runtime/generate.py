@@ -2,7 +2,11 @@
 
 `generate(path, n, schema)` writes a TTree with exactly the branch names, order and leaf types of
 one of the reference files: `nanoaod` = tiny_nano.root (CutLang's CMSNANO types), `run2012` =
-Run2012B_SingleMu_1000.root (the IRIS-HEP benchmark layout). The physics is a toy but shaped like
+Run2012B_SingleMu_1000.root (the IRIS-HEP benchmark layout). `delphes` writes a tree `Delphes`
+named and typed like Delphes output (`Jet_size`/I, `Jet.PT`/F, `Jet.BTag`/i, one-element
+`MissingET.MET`), but flat: uproot cannot write Delphes' split TClonesArrays, so `Jet.PT` is a
+top-level jagged branch counted by `Jet_size` instead of a sub-branch of `Jet` counted by its
+leaf `Jet_`. The reader reads both layouts the same way. The physics is a toy but shaped like
 the real thing, so analyses select sensible fractions of events: a Z→μμ sample (Breit–Wigner
 mass, boosted isotropic decays, so m(μμ) peaks at 91.19 GeV), W-like single muons, falling pT
 spectra, a long-tailed (negative-binomial) jet multiplicity, exponential MET, run2012's b-tag
@@ -61,7 +65,7 @@ class BranchSpec:
     def typename(self) -> str:
         """uproot's typename, as `TBranch.typename` reports it (`float[]`, `uint32_t`)."""
         base = {"f4": "float", "i4": "int32_t", "u4": "uint32_t", "u8": "uint64_t",
-                "?": "bool"}[self.dtype]
+                "i8": "int64_t", "?": "bool"}[self.dtype]
         return base + ("[]" if self.jagged else "")
 
 
@@ -104,8 +108,33 @@ RUN2012_LAYOUT = _layout(
     _coll("Jet", "pt:f4 eta:f4 phi:f4 mass:f4 puId:? btag:f4"),
 )
 
+
+
+def _delphes_coll(name: str, fields: str) -> str:
+    """`_delphes_coll("Jet", "PT:f4")` → `"Jet_size:i4 Jet.PT:f4[]"` (Delphes' names and types)."""
+    return f"{name}_size:i4 " + " ".join(f"{name}.{f}[]" for f in fields.split())
+
+
+# Delphes 3 ROOT output (delphes_card_CMS), the branches an analysis reads, in Delphes' order.
+DELPHES_LAYOUT = _layout(
+    _delphes_coll("Event", "Number:i8"),
+    _delphes_coll("Jet", "PT:f4 Eta:f4 Phi:f4 Mass:f4 Flavor:u4 BTag:u4 TauTag:u4 Charge:i4"),
+    _delphes_coll("Electron", "PT:f4 Eta:f4 Phi:f4 Charge:i4 EhadOverEem:f4 IsolationVar:f4 "
+                              "D0:f4 DZ:f4"),
+    _delphes_coll("Photon", "PT:f4 Eta:f4 Phi:f4 E:f4 IsolationVar:f4"),
+    _delphes_coll("Muon", "PT:f4 Eta:f4 Phi:f4 Charge:i4 IsolationVar:f4 D0:f4 DZ:f4"),
+    _delphes_coll("MissingET", "MET:f4 Eta:f4 Phi:f4"),
+    _delphes_coll("ScalarHT", "HT:f4"),
+)
+
 LAYOUTS: Mapping[str, tuple[BranchSpec, ...]] = MappingProxyType(
-    {"nanoaod": NANOAOD_LAYOUT, "run2012": RUN2012_LAYOUT})
+    {"nanoaod": NANOAOD_LAYOUT, "run2012": RUN2012_LAYOUT, "delphes": DELPHES_LAYOUT})
+TREES: Mapping[str, str] = MappingProxyType({"delphes": "Delphes"})  # default: Events
+
+
+def _counter_of(schema: str, group: str) -> str:
+    """The counter branch of a collection: `nMuon`, or Delphes' `Muon_size`."""
+    return f"{group}_size" if schema == "delphes" else f"n{group}"
 
 
 def branch_typenames(schema: str) -> list[tuple[str, str]]:
@@ -399,8 +428,52 @@ def _event_level(rng: np.random.Generator, n: int, mu: _Jagged, taus: _Jagged | 
     return cols
 
 
+def _delphes_columns(n: int, global_start: int, rng: np.random.Generator
+                     ) -> dict[str, _Jagged]:
+    """The nanoaod toy physics under Delphes' names; MissingET, ScalarHT and Event are
+    one-element collections, as Delphes writes them."""
+    mu, _ = _muons(rng, n, False)
+    el, jets, pho = _electrons(rng, n, False), _jets(rng, n, False), _photons(rng, n, False)
+    met = _event_level(rng, n, mu, None)
+    m, mj = mu.fields, jets.fields
+    is_b = mj["btag"] > BTAG_CUT
+    light = rng.choice(np.array([0, 1, 2, 3, 4, 21], np.uint32), jets.total,
+                       p=[0.05, 0.15, 0.15, 0.1, 0.1, 0.45])
+    one = np.ones(n, dtype=np.int64)
+    ht = np.add.reduceat(np.concatenate([mj["pt"], [0.0]]),
+                         np.concatenate([[0], np.cumsum(jets.counts)[:-1]])) * (jets.counts > 0)
+    return {
+        "Event": _Jagged(one, {"Number": np.arange(global_start, global_start + n) + 1}),
+        "Jet": _Jagged(jets.counts, {
+            "PT": mj["pt"], "Eta": mj["eta"], "Phi": mj["phi"], "Mass": mj["mass"],
+            "Flavor": np.where(is_b & (rng.random(jets.total) < 0.8), 5, light),
+            "BTag": is_b, "TauTag": rng.random(jets.total) < 0.02,
+            "Charge": rng.choice(np.array([-1, 0, 1], np.int32), jets.total)}),
+        "Electron": _Jagged(el.counts, {
+            "PT": el.fields["pt"], "Eta": el.fields["eta"], "Phi": el.fields["phi"],
+            "Charge": el.fields["charge"], "EhadOverEem": rng.exponential(0.05, el.total),
+            "IsolationVar": el.fields["miniPFRelIso_all"], "D0": el.fields["dxy"],
+            "DZ": el.fields["dz"]}),
+        "Photon": _Jagged(pho.counts, {
+            "PT": pho.fields["pt"], "Eta": pho.fields["eta"], "Phi": pho.fields["phi"],
+            "E": pho.fields["pt"] * np.cosh(pho.fields["eta"]),
+            "IsolationVar": pho.fields["pfRelIso03_all"]}),
+        "Muon": _Jagged(mu.counts, {
+            "PT": m["pt"], "Eta": m["eta"], "Phi": m["phi"], "Charge": m["charge"],
+            "IsolationVar": m["pfRelIso03_all"], "D0": m["dxy"], "DZ": m["dz"]}),
+        "MissingET": _Jagged(one, {"MET": met["MET_pt"], "Eta": np.zeros(n),
+                                   "Phi": met["MET_phi"]}),
+        "ScalarHT": _Jagged(one, {"HT": ht}),
+    }
+
+
+BTAG_CUT = 0.8  # the toy b-tag score above which a Delphes jet has BTag = 1
+
+
 def _chunk_columns(schema: str, n: int, global_start: int, rng: np.random.Generator
                    ) -> tuple[dict[str, np.ndarray], dict[str, _Jagged]]:
+    if schema == "delphes":
+        return {}, _delphes_columns(n, global_start, rng)
     run2012 = schema == "run2012"
     mu, _ = _muons(rng, n, run2012)
     colls = {"Muon": mu, "Electron": _electrons(rng, n, run2012), "Jet": _jets(rng, n, run2012),
@@ -428,13 +501,15 @@ def _mktree_types(layout: tuple[BranchSpec, ...]) -> dict[str, Any]:
 
 
 def _branch_arrays(layout: tuple[BranchSpec, ...], scalars: dict[str, np.ndarray],
-                   colls: dict[str, _Jagged], n: int) -> dict[str, Any]:
+                   colls: dict[str, _Jagged], n: int, schema: str = "nanoaod"
+                   ) -> dict[str, Any]:
     """The chunk's arrays in the layout's types. Counters of collections with branches are
     written by uproot from the jagged arrays; counters without branches (nTau in nanoaod) are 0."""
     import awkward as ak
 
     offsets = {g: np.concatenate([[0], np.cumsum(c.counts, dtype=np.int64)])
                for g, c in colls.items()}
+    written = {_counter_of(schema, branch_group(b.name)) for b in layout if b.jagged}
     out: dict[str, Any] = {}
     for b in layout:
         group = branch_group(b.name)
@@ -442,7 +517,7 @@ def _branch_arrays(layout: tuple[BranchSpec, ...], scalars: dict[str, np.ndarray
             flat = np.asarray(colls[group].fields[b.name[len(group) + 1:]], dtype=b.dtype)
             out[b.name] = ak.Array(ak.contents.ListOffsetArray(
                 ak.index.Index64(offsets[group]), ak.contents.NumpyArray(flat)))
-        elif b.name.startswith("n") and b.name[1:] in colls:
+        elif b.name in written:
             continue  # written by uproot as the counter of the jagged branches
         elif b.name.startswith("n") and b.name not in scalars:
             out[b.name] = np.zeros(n, dtype=b.dtype)
@@ -500,17 +575,20 @@ def generate(path: str, n: int, schema: str = "nanoaod", seed: int = 0,
     # mode would end up on the output.
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        with _uint32_counters() as exact, uproot.recreate(tmp) as out:
+        # NanoAOD counters are UInt_t (`nMuon/i`); Delphes' `Jet_size` is Int_t, uproot's default.
+        counters = _uint32_counters() if schema != "delphes" else contextlib.nullcontext(True)
+        with counters as exact, uproot.recreate(tmp) as out:
             if not exact:
                 warnings.warn("uproot internals changed: counters are written as Int_t, not "
                               "UInt_t (CutLang reads both the same)", stacklevel=2)
-            tree = out.mktree("Events", _mktree_types(layout), title="adlc generate " + schema,
-                              counter_name=lambda b: "n" + branch_group(b))
+            tree = out.mktree(TREES.get(schema, "Events"), _mktree_types(layout),
+                              title="adlc generate " + schema,
+                              counter_name=lambda b: _counter_of(schema, branch_group(b)))
             for start in range(0, n, chunk_size):
                 size = min(chunk_size, n - start)
                 rng = np.random.default_rng([seed, start // chunk_size])
                 scalars, colls = _chunk_columns(schema, size, start, rng)
-                tree.extend(_branch_arrays(layout, scalars, colls, size))
+                tree.extend(_branch_arrays(layout, scalars, colls, size, schema))
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):

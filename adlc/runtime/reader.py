@@ -4,11 +4,18 @@ Backends work on flat arrays (offsets + contents), so a `Chunk` hands them exact
 
 * a jagged branch `Muon_pt` → its flat contents under `"Muon_pt"` (native byte order) and its
   collection's offsets (int64, length n_events + 1, starting at 0) under `"Muon@offsets"`. The
-  collection (the *group*) is the branch name up to its first `_` (`Muon`), or the whole name if
-  it has none (`LHEPdfWeight`); branches of one group share one offsets array;
+  collection (the *group*) is the branch name up to its first `_` or `.` (`Muon`; `Jet` for
+  Delphes' `Jet.PT`), or the whole name if it has none (`LHEPdfWeight`); a requested
+  `"<group>@offsets"` with a longer group (`jet_ak4@offsets`) claims the branches starting with
+  `jet_ak4_`. Branches of one group share one offsets array;
 * a scalar branch → a 1D array of length n_events (bools stay numpy bool);
 * `"Muon@offsets"` may itself be requested: it is computed from `nMuon` when no `Muon_*` branch
-  is read.
+  is read (from `Jet_size` for Delphes);
+* Delphes' split TClonesArrays are read by their leaf branches' names (`Jet.PT`, found at any
+  depth of the tree);
+* aliases (`InputSet.with_schema`, from `Schema.column_aliases`) read a requested event-level
+  key from another branch: `"MET_pt"` from Delphes' `MissingET.MET`. An alias target stored as
+  a list per event (a one-element Delphes collection) gives its first element, 0 when empty.
 
 Work is cut into `WorkItem`s (file, tree, entry range) by `partition`, so a process pool or Dask
 can read chunks independently with `read_chunk`; `iterate_chunks` does the same in one process
@@ -26,7 +33,7 @@ import hashlib
 import os
 import struct
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +41,9 @@ import numpy as np
 
 from adlc.errors import AdlError, AdlInputError, AdlUsageError, Diagnostic, Span
 from adlc.runtime.schemas import (
+    SEPARATORS,
     Schema,
+    branch_group,
     detect_schema,
     get_schema,
     missing_branch_error,
@@ -74,9 +83,11 @@ class InputSet:
     tree: str
     branch_names: tuple[str, ...]                                       # of the first file
     branch_types: Mapping[str, str] = field(default_factory=dict, hash=False)  # name -> typename
+    aliases: tuple[tuple[str, str], ...] = ()   # (chunk key, branch to read it from)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "branch_types", MappingProxyType(dict(self.branch_types)))
+        object.__setattr__(self, "aliases", tuple(dict(self.aliases).items()))
 
     @property
     def num_entries(self) -> int:
@@ -88,7 +99,12 @@ class InputSet:
 
     def schema(self, name: str | None = None) -> Schema:
         """The schema called `name`, or the one detected from the first file's branches."""
-        return get_schema(name) if name else detect_schema(self.branch_names)
+        return get_schema(name) if name else detect_schema(self.branch_names, self.tree)
+
+    def with_schema(self, schema: Schema) -> InputSet:
+        """A copy that reads the chunk keys the backends use under the schema's own branch
+        names (`Schema.column_aliases`: `MET_pt` from Delphes' `MissingET.MET`)."""
+        return replace(self, aliases=tuple(schema.column_aliases.items()))
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,7 @@ class WorkItem:
     entry_stop: int
     global_start: int = 0   # position of entry_start in the whole InputSet
     index: int = 0          # position of this item in `partition`'s list
+    aliases: tuple[tuple[str, str], ...] = ()   # InputSet.aliases
 
     @property
     def num_entries(self) -> int:
@@ -144,12 +161,6 @@ def _input_error(path: str, message: str, code: str, hint: str | None = None) ->
 
 def _file_span(path: str) -> Span:
     return Span(file=path)
-
-
-def branch_group(branch: str) -> str:
-    """The collection a branch belongs to: `Muon_pt` → `Muon`, `LHEPdfWeight` → itself."""
-    head, sep, _ = branch.partition("_")
-    return head if sep and head else branch
 
 
 def _is_url(path: str) -> bool:
@@ -299,8 +310,9 @@ def open_inputs(paths_or_globs: Sequence[str], tree: str | None = None) -> Input
             try:
                 files.append(InputFile(path, tree, int(ttree.num_entries)))
                 if not branch_names:
-                    branch_names = tuple(b.name for b in ttree.branches)
-                    branch_types = {b.name: b.typename for b in ttree.branches}
+                    every = _all_branches(ttree)
+                    branch_names = tuple(every)
+                    branch_types = {name: b.typename for name, b in every.items()}
             except Exception as exc:
                 raise _corrupt(path, exc) from exc
     assert tree is not None  # _expand never returns an empty list
@@ -328,7 +340,8 @@ def partition(inputs: InputSet, chunk_size: int, max_events: int | None = None) 
         stop_in_file = min(f.num_entries, budget - global_start)
         for start in range(0, max(stop_in_file, 0), chunk_size):
             stop = min(start + chunk_size, stop_in_file)
-            items.append(WorkItem(f.path, f.tree, start, stop, global_start + start, len(items)))
+            items.append(WorkItem(f.path, f.tree, start, stop, global_start + start, len(items),
+                                  inputs.aliases))
         global_start += max(stop_in_file, 0)
         if global_start >= budget:
             break
@@ -347,32 +360,71 @@ class _Plan:
     jagged: Mapping[str, str]        # every jagged branch read -> its group
     counters: Mapping[str, str]      # group -> counter branch read only to make offsets
     requested: tuple[str, ...]       # what the caller asked for (keys of the chunk)
+    aliases: Mapping[str, str] = field(default_factory=dict)  # requested key -> branch read
+
+
+def _all_branches(ttree: Any) -> dict[str, Any]:
+    """Every branch of a tree by name, at any depth: Delphes' `Jet.PT` sits under the
+    TClonesArray branch `Jet`. A name that occurs twice keeps its first branch."""
+    out: dict[str, Any] = {}
+    for branch in ttree.itervalues(recursive=True):
+        out.setdefault(branch.name, branch)
+    return out
+
+
+def _grouper(requested_groups: Collection[str]):
+    """`group_of(branch)`: the longest requested group the branch starts with (followed by a
+    separator), else `branch_group(branch)`."""
+    groups = sorted(requested_groups, key=len, reverse=True)
+
+    def group_of(name: str) -> str:
+        for g in groups:
+            if len(name) > len(g) + 1 and name.startswith(g) and name[len(g)] in SEPARATORS:
+                return g
+        return branch_group(name)
+
+    return group_of
 
 
 def _plan(ttree: Any, path: str, branches: Sequence[str],
-          missing_as_zero: Collection[str]) -> _Plan:
+          missing_as_zero: Collection[str], aliases: Mapping[str, str] | None = None) -> _Plan:
     """Check every requested name against the tree and decide what to read. Collects every
     missing branch into one error instead of stopping at the first."""
-    present = {b.name: b for b in ttree.branches}
+    present = _all_branches(ttree)
     counter_of = {name: _counter_name(b) for name, b in present.items()}
-    group_counters = {branch_group(n): c for n, c in counter_of.items() if c}
+    wanted = list(dict.fromkeys(branches))
+    group_of = _grouper({n[: -len(OFFSETS_SUFFIX)] for n in wanted
+                         if n.endswith(OFFSETS_SUFFIX)})
+    group_counters: dict[str, str] = {}
+    for n, c in counter_of.items():
+        if c:
+            group_counters.setdefault(group_of(n), c)
+    aliases = dict(aliases or {})
     read: list[str] = []
     zeros: list[str] = []
     missing: list[str] = []
     need_offsets: list[str] = []
-    for name in dict.fromkeys(branches):
+    aliased: dict[str, str] = {}
+    for name in wanted:
         if name.endswith(OFFSETS_SUFFIX):
             group = name[: -len(OFFSETS_SUFFIX)]
             if group in group_counters:
                 need_offsets.append(group)
             else:
                 missing.append(name)
+        elif name in aliases:  # the schema says where this key is stored
+            target = aliases[name]
+            if target in present:
+                aliased[name] = target
+                read.append(target)
+            else:
+                missing.append(target)
         elif name in present:
             read.append(name)
         elif name in missing_as_zero:
             zeros.append(name)
-            if branch_group(name) in group_counters:
-                need_offsets.append(branch_group(name))
+            if group_of(name) in group_counters:
+                need_offsets.append(group_of(name))
         else:
             missing.append(name)
     if missing:
@@ -382,26 +434,33 @@ def _plan(ttree: Any, path: str, branches: Sequence[str],
                  .diagnostics]
         raise AdlInputError([Diagnostic(d.message, _file_span(path), d.code, "error", d.hint)
                              for d in diags])
-    jagged = {n: branch_group(n) for n in read if counter_of[n]}
+    read = list(dict.fromkeys(read))
+    jagged = {n: group_of(n) for n in read if counter_of[n]}
     groups_read = set(jagged.values())
     counters: dict[str, str] = {}
     for group in need_offsets:
         if group not in groups_read and group not in counters:
-            counter = group_counters[group]
-            # A jagged branch's count leaf is a scalar branch; read that (cheap) if it is one.
-            counters[group] = counter if counter in present else _first_jagged(counter_of, group)
+            counters[group] = _counter_branch(group, group_counters[group], present, counter_of,
+                                              group_of)
     return _Plan(tuple(read) + tuple(c for c in counters.values() if c not in read),
-                 tuple(zeros), jagged, counters, tuple(dict.fromkeys(branches)))
+                 tuple(zeros), jagged, counters, tuple(wanted), aliased)
+
+
+def _counter_branch(group: str, counter: str, present: Mapping[str, Any],
+                    counter_of: Mapping[str, str | None], group_of) -> str:
+    """The cheapest branch giving a group's per-event counts: its count leaf's branch when that
+    is a branch (`nMuon`), Delphes' `Jet_size` (the count leaf `Jet_` is a leaf of the
+    TClonesArray branch `Jet`), else any jagged branch of the group."""
+    for cand in (counter, f"{group}_size"):
+        if cand in present and not counter_of.get(cand):
+            return cand
+    return next(n for n, c in counter_of.items() if c and group_of(n) == group)
 
 
 def _counter_name(branch: Any) -> str | None:
     """The name of a branch's count leaf (`nMuon` for `Muon_pt[nMuon]`), None for scalars."""
     leaf = branch.count_leaf
     return None if leaf is None else str(leaf.member("fName"))
-
-
-def _first_jagged(counter_of: Mapping[str, str | None], group: str) -> str:
-    return next(n for n, c in counter_of.items() if c and branch_group(n) == group)
 
 
 def _native(arr: np.ndarray) -> np.ndarray:
@@ -438,23 +497,39 @@ def _assemble(plan: _Plan, raw: Mapping[str, Any], path: str, n: int) -> dict[st
     """Turn uproot's awkward arrays into the chunk's flat arrays and shared offsets."""
     out: dict[str, np.ndarray] = {}
     offsets: dict[str, np.ndarray] = {}
+    flat: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     for name in plan.read:
-        values, offs = _flatten(name, path, raw[name])
+        values, offs = flat[name] = _flatten(name, path, raw[name])
         group = plan.jagged.get(name)
         if offs is not None and group is not None:
             _store_offsets(offsets, group, offs, name, path)
         if name in plan.requested:
             out[name] = values
+    for key, target in plan.aliases.items():
+        values, offs = flat[target]
+        out[key] = values if offs is None else _first_per_event(values, offs)
     for group, counter in plan.counters.items():
-        values, offs = _flatten(counter, path, raw[counter])
+        values, offs = flat[counter] if counter in flat else _flatten(counter, path, raw[counter])
         _store_offsets(offsets, group, offs if offs is not None else _offsets_from_counts(values),
                        counter, path)
     for name in plan.zeros:  # CutLang reads a missing branch as 0 (Schema.missing_reads_zero)
         group_offsets = offsets.get(branch_group(name))
+        for group, offs in offsets.items():  # a longer requested group (`jet_ak4`)
+            if name.startswith(group) and name[len(group):len(group) + 1] in SEPARATORS:
+                group_offsets = offs
         length = n if group_offsets is None else int(group_offsets[-1])
         out[name] = np.zeros(length, dtype=np.float32)
     for group, offs in offsets.items():
         out[offsets_key(group)] = offs
+    return out
+
+
+def _first_per_event(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """One value per event from a list per event: the first element, 0 for an empty list
+    (Delphes keeps MET as a one-element collection)."""
+    out = np.zeros(len(offsets) - 1, dtype=values.dtype)
+    filled = offsets[1:] > offsets[:-1]
+    out[filled] = values[offsets[:-1][filled]]
     return out
 
 
@@ -487,7 +562,7 @@ def read_chunk(item: WorkItem, branches: Sequence[str],
     """Read one work item on its own (opens and closes the file): for process pools."""
     with _open_file(item.file) as handle:
         ttree = _get_tree(handle, item.file, item.tree)
-        plan = _plan(ttree, item.file, branches, missing_as_zero)
+        plan = _plan(ttree, item.file, branches, missing_as_zero, dict(item.aliases))
         return _chunk(item, _read_plan(ttree, plan, item))
 
 
@@ -509,7 +584,7 @@ def iterate_chunks(inputs: InputSet, branches: Sequence[str], chunk_size: int,
     for path in dict.fromkeys(item.file for item in items):
         with _open_file(path) as handle:
             ttree = _get_tree(handle, path, inputs.tree)
-            plan = _plan(ttree, path, branches, missing_as_zero)
+            plan = _plan(ttree, path, branches, missing_as_zero, dict(inputs.aliases))
             for item in items:
                 if item.file == path:
                     yield _chunk(item, _read_plan(ttree, plan, item))

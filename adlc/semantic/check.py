@@ -7,13 +7,17 @@ specifications that cannot be right. Every problem is collected; nothing is rais
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from adlc.errors import AdlError, Diagnostic, Span
 from adlc.frontend import ast as A
 from adlc.frontend.names import COLLECTIONS, EVENT_NAMES, is_builtin_function
+from adlc.frontend.printer import format_expr
 
 MAX_DIAGNOSTICS = 100
 
@@ -98,6 +102,7 @@ def check_analysis(analysis: A.Analysis) -> list[Diagnostic]:
     for item in analysis.items:
         _check_item(item, scope, out)
         _declare(item, scope, out)
+    _check_pitfalls(analysis, out)
     return sorted(out, key=lambda d: (d.span.line, d.span.column))
 
 
@@ -426,3 +431,699 @@ def _suggest(name: str, candidates: list[str]) -> str | None:
         lower = {c.lower(): c for c in candidates}
         close = [lower[name.lower()]] if name.lower() in lower else []
     return f"did you mean `{close[0]}`?" if close else None
+
+
+# --------------------------------------------------------------------------- pitfalls (W510+)
+# CutLang pitfalls (ADL.md §3.2, §5.1, §5.4, §7.2). Each is a warning, given only where the
+# meaning is certain: an expression that cannot be analysed gets none.
+
+_DIRECTIVE = re.compile(r"#\s*adlc\s*:\s*dialect\s*=\s*([\w-]+)", re.IGNORECASE)
+_DIALECTS = ("cutlang", "learn-adl")
+# Functions of numbers that `_if_missing` evaluates; any other function of a missing object
+# is one of its attributes, which read 0 (CutLang, quirk 5).
+_MATH = {"abs": abs, "sqrt": lambda x: math.sqrt(x) if x >= 0 else None, "cos": math.cos,
+         "sin": math.sin, "exp": math.exp}
+_MISSING = object()
+_COMPARE = frozenset({"==", "!=", "<", ">", "<=", ">="})
+_MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
+_NEGATE = {"<": ">=", ">": "<=", "<=": ">", ">=": "<", "==": "!=", "!=": "=="}
+_INF = math.inf
+_BIN_HINT = ("CutLang counts an event only in the first bin it matches; make the bins "
+             "disjoint (`<` on one side of a shared edge)")
+_COVER_HINT = ("a single-line `bin VAR e1 ... en` covers every value (with under- and "
+               "overflow), so no later bin of the region gets an event; give it a region of its "
+               "own")
+_DIRECTIVE_HINT = "state the dialect: add `# adlc: dialect=cutlang` (or `learn-adl`) at the top"
+
+Facts = dict[str, tuple[int, float]]  # collection name -> (least, most) size known
+
+
+@dataclass(frozen=True)
+class _Interval:
+    lo: float = -_INF
+    lo_in: bool = False
+    hi: float = _INF
+    hi_in: bool = False
+
+    def meet(self, other: _Interval) -> _Interval:
+        lo, lo_in = max((self.lo, not self.lo_in), (other.lo, not other.lo_in))
+        hi, hi_in = min((self.hi, self.hi_in), (other.hi, other.hi_in))
+        return _Interval(lo, not lo_in, hi, hi_in)
+
+    def integers(self) -> tuple[float, float]:
+        """The smallest and largest whole numbers inside (may be infinite)."""
+        lo = self.lo if math.isinf(self.lo) else (
+            math.ceil(self.lo) if self.lo_in else math.floor(self.lo) + 1)
+        hi = self.hi if math.isinf(self.hi) else (
+            math.floor(self.hi) if self.hi_in else math.ceil(self.hi) - 1)
+        return lo, hi
+
+    def empty(self, discrete: bool) -> bool:
+        """No value inside; for a continuous variable, also a single value (an edge shared by
+        `[] 100 200` and `[] 200 300` holds no events in practice)."""
+        if discrete:
+            lo, hi = self.integers()
+            return lo > hi
+        return not self.lo < self.hi
+
+
+Box = dict[A.Expr, _Interval]
+
+
+@dataclass
+class _BinEntry:
+    label: str
+    stmt: A.Stmt
+    span: Span
+    box: Box | None
+    own: bool
+    group: int | None = None  # the single-line `bin VAR e1 ... en` it comes from
+
+
+@dataclass
+class _RegionState:
+    region: str
+    facts: Facts = field(default_factory=dict)
+    sorted: set[str] = field(default_factory=set)
+    warned_index: dict[str, int] = field(default_factory=dict)
+    warned_union: set[str] = field(default_factory=set)
+    # collection -> (largest index read unguarded, where first, through which define)
+    pending: dict[str, tuple[int, Span, A.Name | None]] = field(default_factory=dict)
+    silent: bool = False  # an inherited command: mark as warned, say nothing
+    # collections whose size a cut constrains in a way not analysed (`size(a) + size(b) == 1`)
+    opaque: set[str] = field(default_factory=set)
+
+
+def _number(expr: A.Expr) -> float | None:
+    if isinstance(expr, A.Number) and not isinstance(expr.value, bool):
+        return expr.value
+    if isinstance(expr, A.Unary) and expr.op == "-" and isinstance(expr.operand, A.Number):
+        return -expr.operand.value
+    return None
+
+
+def _index_of(expr: A.Index) -> int | None:
+    """The literal, non-negative whole index of `coll[i]`, else None (placeholders too)."""
+    value = _number(expr.index)
+    if value is None or value < 0 or not float(value).is_integer():
+        return None
+    return int(value)
+
+
+def _test(expr: A.Expr):
+    """`(X, holds)` for a comparison of X with constants (`holds(v)`: true for X = v)."""
+    if isinstance(expr, A.Range):
+        low, high = _number(expr.low), _number(expr.high)
+        if low is None or high is None:
+            return None
+        if expr.op == "[]":
+            return expr.value, (lambda v: low <= v <= high), (low, high)
+        return expr.value, (lambda v: v <= low or v >= high), (low, high)
+    if isinstance(expr, A.Binary) and expr.op in _COMPARE:
+        op, value, other = expr.op, expr.left, _number(expr.right)
+        if other is None:
+            op, value, other = _MIRROR[expr.op], expr.right, _number(expr.left)
+        if other is None:
+            return None
+        a = other
+        holds = {"==": lambda v: v == a, "!=": lambda v: v != a, "<": lambda v: v < a,
+                 ">": lambda v: v > a, "<=": lambda v: v <= a, ">=": lambda v: v >= a}[op]
+        return value, holds, (a,)
+    return None
+
+
+def _interval(expr: A.Expr, truth: bool = True) -> tuple[A.Expr, _Interval] | None:
+    """`X op a` / `X [] a b` as X's interval (when it is one)."""
+    if isinstance(expr, A.Range):
+        low, high = _number(expr.low), _number(expr.high)
+        if low is None or high is None or (expr.op == "[]") != truth:
+            return None  # `x ][ a b` (or `[]` negated) is two intervals
+        return expr.value, _Interval(low, truth, high, truth)
+    if not (isinstance(expr, A.Binary) and expr.op in _COMPARE):
+        return None
+    op, value, a = expr.op, expr.left, _number(expr.right)
+    if a is None:
+        op, value, a = _MIRROR[expr.op], expr.right, _number(expr.left)
+    if a is None:
+        return None
+    op = op if truth else _NEGATE[op]
+    made = {"==": _Interval(a, True, a, True), "<": _Interval(hi=a), "<=": _Interval(hi=a, hi_in=True),
+            ">": _Interval(lo=a), ">=": _Interval(lo=a, lo_in=True)}.get(op)
+    return None if made is None else (value, made)
+
+
+def _merge(a: Facts, b: Facts) -> Facts:
+    """Both hold."""
+    out = dict(a)
+    for key, (low, high) in b.items():
+        if key in out:
+            out[key] = (max(low, out[key][0]), min(high, out[key][1]))
+        else:
+            out[key] = (low, high)
+    return out
+
+
+def _common(a: Facts, b: Facts) -> Facts:
+    """One of them holds. A size that only one of them bounds becomes unknown (least -1): a
+    later `c[i]` may be guarded by a case split adlc does not follow, so it is not warned."""
+    out: Facts = {}
+    for key in (*a, *(k for k in b if k not in a)):
+        if key in a and key in b:
+            out[key] = (min(a[key][0], b[key][0]), max(a[key][1], b[key][1]))
+        else:
+            out[key] = (-1, _INF)
+    return out
+
+
+def _if_missing(expr: A.Expr, name: str, index: int) -> float | None:
+    """The value of `expr` (defines resolved) when `name` has at most `index` elements, if
+    that is a constant: every attribute of `name[i]`, i >= index, then reads 0."""
+
+    def combine(node, kids):
+        if isinstance(node, A.Number) and not isinstance(node.value, bool):
+            return float(node.value)
+        if isinstance(node, A.Index):
+            at = _index_of(node)
+            gone = isinstance(node.base, A.Name) and node.base.id == name
+            return _MISSING if gone and at is not None and at >= index else None
+        numbers = [k if isinstance(k, float) else None for k in kids]
+        if isinstance(node, A.Call) and len(kids) == 1:
+            if node.func in _MATH:
+                return None if numbers[0] is None else _MATH[node.func](numbers[0])
+            return 0.0 if kids[0] is _MISSING and node.func != "size" else None
+        if isinstance(node, A.Unary) and node.op == "-":
+            return None if numbers[0] is None else -numbers[0]
+        if isinstance(node, A.Binary) and node.op in ("+", "-", "*", "/", "^"):
+            a, b = numbers
+            if node.op == "*" and 0.0 in (a, b):
+                return 0.0  # zero times anything (MET, an angle...)
+            if node.op == "/" and a == 0.0 and b != 0.0:
+                return 0.0
+            if a is None or b is None:
+                return None
+            try:
+                return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None,
+                        "^": a ** b if a > 0 or float(b).is_integer() else None}[node.op]
+            except (OverflowError, ZeroDivisionError):
+                return None
+        return None
+
+    result = A.fold(expr, combine)
+    return result if isinstance(result, float) else None
+
+
+def _meet_boxes(a: Box, b: Box) -> Box:
+    out = dict(a)
+    for key, value in b.items():
+        out[key] = out[key].meet(value) if key in out else value
+    return out
+
+
+def _plain_number(value: float) -> str:
+    return f"{value:g}" if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+class _Pitfalls:
+    """The W510+ warnings of one file."""
+
+    def __init__(self, analysis: A.Analysis, out: list[Diagnostic]):
+        self.analysis = analysis
+        self.out = out
+        self.seen: set[tuple[str, str, Span]] = set()
+        self.defines: dict[str, A.Expr] = {}
+        self.objects: set[str] = set(COLLECTIONS)
+        self.unions: set[str] = set()
+        self.union_parts: dict[str, tuple[str, ...]] = {}
+        # objects made by a function (`take fmegajets(jets)`), or filtered from one: their
+        # size is the function's business
+        self.made: set[str] = set()
+        self.filtered: dict[str, list[str]] = {}  # collection -> objects that filter it
+        self.regions: dict[str, A.Region] = {}
+        self.histolists: dict[str, A.HistoList] = {}
+        self._resolved: dict[int, A.Expr] = {}
+        self._resolving: set[str] = set()
+        self._facts: dict[tuple[int, bool], tuple[A.Expr, Facts]] = {}
+        self.written: dict[A.Expr, A.Expr] = {}  # a bin variable as the user first wrote it
+        for item in analysis.items:
+            if isinstance(item, A.Define):
+                self.defines.setdefault(item.name, item.value)
+            elif isinstance(item, A.HistoList):
+                self.histolists.setdefault(item.name, item)
+            elif isinstance(item, (A.ObjectDef, A.Composite)):
+                self.objects.add(item.name)
+                if _made(item, self.made):
+                    self.made.add(item.name)
+                elif (len(item.take) == 1 and isinstance(item.take[0].source, A.Name)
+                      and isinstance(item, A.ObjectDef)):
+                    self.filtered.setdefault(item.take[0].source.id, []).append(item.name)
+                if isinstance(item, A.ObjectDef) and self._is_union(item):
+                    self.unions.add(item.name)
+                    parts = self._union_parts(item)
+                    if parts:
+                        self.union_parts[item.name] = parts
+
+    def _is_union(self, item: A.ObjectDef) -> bool:
+        """Made by Union/several takes, or filtered from such an object (the order stays)."""
+        if len(item.take) > 1 or any(isinstance(t.source, A.Union) for t in item.take):
+            return True
+        return (len(item.take) == 1 and isinstance(item.take[0].source, A.Name)
+                and item.take[0].source.id in self.unions)
+
+    @staticmethod
+    def _union_parts(item: A.ObjectDef) -> tuple[str, ...]:
+        """The parts of an unfiltered union of named collections (its size is their sum)."""
+        if any(isinstance(c, (A.Select, A.Reject)) for c in item.commands):
+            return ()
+        sources = [t.source for t in item.take]
+        if len(sources) == 1 and isinstance(sources[0], A.Union):
+            sources = list(sources[0].parts)
+        if len(sources) < 2 or not all(isinstance(s, A.Name) for s in sources):
+            return ()
+        return tuple(s.id for s in sources)  # type: ignore[attr-defined]
+
+    def warn(self, code: str, message: str, span: Span, hint: str) -> None:
+        key = (code, message, span)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.out.append(Diagnostic(message, span, code, "warning", hint=hint))
+
+    # ----------------------------------------------------------------- expressions
+    def resolve(self, expr: A.Expr) -> A.Expr:
+        """`expr` with every define replaced by its value (for comparing and bounding)."""
+        done = self._resolved.get(id(expr))
+        if done is not None:
+            return done
+
+        def substitute(node):
+            if isinstance(node, A.Name) and node.id in self.defines \
+                    and node.id not in self._resolving:
+                self._resolving.add(node.id)
+                try:
+                    return self.resolve(self.defines[node.id])
+                finally:
+                    self._resolving.discard(node.id)
+            return node
+
+        result = A.rewrite(expr, substitute)
+        self._resolved[id(expr)] = result
+        return result
+
+    def facts(self, expr: A.Expr, truth: bool) -> Facts:
+        """Sizes known from `expr` (already resolved) being `truth`."""
+        key = (id(expr), truth)
+        if key not in self._facts:
+            self._facts[key] = (expr, self._find_facts(expr, truth))  # keep expr: ids stay
+        return self._facts[key][1]
+
+    def _find_facts(self, expr: A.Expr, truth: bool) -> Facts:
+        if isinstance(expr, A.Binary) and expr.op in ("and", "or"):
+            left, right = self.facts(expr.left, truth), self.facts(expr.right, truth)
+            return _merge(left, right) if (expr.op == "and") == truth else _common(left, right)
+        if isinstance(expr, A.Unary) and expr.op == "not":
+            return self.facts(expr.operand, not truth)
+        if isinstance(expr, A.Ternary):
+            yes = _merge(self.facts(expr.cond, True), self.facts(expr.then, truth))
+            no = _merge(self.facts(expr.cond, False), self.facts(expr.other, truth))
+            return _common(yes, no)
+        test = _test(expr)
+        if test is None:
+            return {}
+        value, holds, constants = test
+        if (isinstance(value, A.Call) and value.func == "size" and len(value.args) == 1
+                and isinstance(value.args[0], A.Name)):
+            top = math.ceil(max(abs(c) for c in constants)) + 2
+            sizes = [n for n in range(top + 1) if holds(n) == truth]
+            if not sizes:
+                return {}
+            return {value.args[0].id: (sizes[0], _INF if sizes[-1] == top else sizes[-1])}
+        read: dict[str, set[int]] = {}
+        nodes = 0
+        for node in A.walk(value):
+            nodes += 1
+            if isinstance(node, A.Index) and isinstance(node.base, A.Name):
+                index = _index_of(node)
+                if index is not None:
+                    read.setdefault(node.base.id, set()).add(index)
+        out: Facts = {}
+        if nodes > 200:
+            return out  # not a value that a missing object makes constant
+        for name, indices in read.items():
+            for index in sorted(indices, reverse=True):  # the strongest guard first
+                missing = _if_missing(value, name, index)
+                if missing is not None and holds(missing) != truth:
+                    out[name] = (index + 1, _INF)
+                    break
+        return out
+
+    def visit(self, expr: A.Expr, facts: Facts, state: _RegionState,
+              use: A.Name | None = None, stack: tuple[str, ...] = (),
+              padded: bool = False) -> None:
+        """Indexing in `expr`, where `facts` hold; `use` is the define name it came through;
+        `padded`: inside the inputs of an ONNX model, where missing objects are zeros by
+        convention."""
+        if isinstance(expr, A.Binary) and expr.op in ("and", "or"):
+            truth = expr.op == "or"  # the other side matters only when this one is ...
+            self.visit(expr.left, _merge(facts, self.facts(self.resolve(expr.right), not truth)),
+                       state, use, stack, padded)
+            self.visit(expr.right, _merge(facts, self.facts(self.resolve(expr.left), not truth)),
+                       state, use, stack, padded)
+            return
+        if isinstance(expr, A.Ternary):
+            cond = self.resolve(expr.cond)
+            self.visit(expr.cond, facts, state, use, stack, padded)
+            self.visit(expr.then, _merge(facts, self.facts(cond, True)), state, use, stack, padded)
+            self.visit(expr.other, _merge(facts, self.facts(cond, False)), state, use, stack,
+                       padded)
+            return
+        if isinstance(expr, A.Name) and expr.id in self.defines and expr.id not in stack:
+            self.visit(self.defines[expr.id], facts, state, use or expr, (*stack, expr.id),
+                       padded)
+            return
+        if isinstance(expr, A.Index) and isinstance(expr.base, A.Name):
+            self.check_index(expr, facts, state, use, padded)
+        padded = padded or (isinstance(expr, A.Call) and expr.func == "OME")
+        for child in A.children(expr):
+            self.visit(child, facts, state, use, stack, padded)  # type: ignore[arg-type]
+
+    def check_index(self, expr: A.Index, facts: Facts, state: _RegionState,
+                    use: A.Name | None, padded: bool) -> None:
+        index = _index_of(expr)
+        name = expr.base.id  # type: ignore[attr-defined]
+        if index is None or name not in self.objects:
+            return
+        span = use.span if use is not None else expr.span
+        least = self.size(name, facts)[0]
+        if (0 <= least <= index and not padded and name not in state.opaque
+                and name not in self.made):
+            pending = state.pending.get(name)
+            if pending is None or index > pending[0]:
+                state.pending[name] = (index, span, use)
+        if (name in self.unions and name not in state.sorted and name not in state.warned_union
+                and not self.ordered(name, facts)):
+            state.warned_union.add(name)
+            if not state.silent:
+                self.warn("W512", f"`{name}` is a Union: its elements are not sorted by pT "
+                                  "(first argument first)", span,
+                          f"add `sort pT({name}) descend` before this line, or index the parts")
+
+    def size(self, name: str, facts: Facts, seen: frozenset[str] = frozenset()
+             ) -> tuple[int, float]:
+        """What `facts` say about size(name) (least -1: unknown). A plain union is as long as
+        its parts; a collection is at least as long as an object filtered from it."""
+        seen = seen | {name}
+        low, high = facts.get(name, (0, _INF))
+        parts = self.union_parts.get(name)
+        if parts and not seen & set(parts):
+            sizes = [self.size(p, facts, seen) for p in parts]
+            least = -1 if any(s[0] < 0 for s in sizes) else sum(s[0] for s in sizes)
+            low = least if name not in facts else max(low, least)
+            high = min(high, sum(s[1] for s in sizes))
+        for child in self.filtered.get(name, ()):
+            if child not in seen:
+                child_low = self.size(child, facts, seen)[0]
+                low = max(low, child_low) if child_low > 0 else low
+        return low, high
+
+    def ordered(self, name: str, facts: Facts) -> bool:
+        """At most one element, or (a plain union) at most one part with any: order is moot.
+        A size bounded only case by case (least -1) is not analysed: say nothing."""
+        low, high = self.size(name, facts)
+        if low < 0 or high <= 1:
+            return True
+        parts = self.union_parts.get(name)
+        if not parts:
+            return False
+        sizes = [self.size(p, facts) for p in parts]
+        return any(s[0] < 0 for s in sizes) or sum(s[1] > 0 for s in sizes) <= 1
+
+    def flush(self, state: _RegionState) -> None:
+        """One warning per collection and command: the largest index read unguarded."""
+        for name, (index, span, use) in state.pending.items():
+            if index <= state.warned_index.get(name, -1):
+                continue
+            state.warned_index[name] = index
+            if state.silent:
+                continue
+            text = f"{name}[{index}]"
+            through = f"`{use.id}` reads `{text}`" if use is not None else f"`{text}` is read"
+            count = f"{index + 1} element{'s' * (index > 0)}"
+            self.warn("W511", f"{through} without a check that `{name}` has at least {count}",
+                      span, f"add `select size({name}) >= {index + 1}` before this line; "
+                            "out of range reads 0 (CutLang)")
+        state.pending.clear()
+
+    # ----------------------------------------------------------------- regions
+    def commands(self, region: A.Region, seen: frozenset[str]) -> list[tuple[A.Stmt, bool]]:
+        """The region's commands with inherited ones pasted in; True for its own."""
+        out: list[tuple[A.Stmt, bool]] = []
+        for command in region.commands:
+            if isinstance(command, A.Use):
+                parent = self.regions.get(command.name)
+                if parent is not None and command.name not in seen:
+                    out.extend((c, False) for c, _ in self.commands(parent, seen | {parent.name}))
+                elif command.name in self.histolists:
+                    out.extend((h, True) for h in self.histolists[command.name].histos)
+            else:
+                out.append((command, True))
+        return out
+
+    def region(self, region: A.Region) -> None:
+        commands = self.commands(region, frozenset({region.name}))
+        after_cuts: Facts = {}  # bins are counted after every cut of the region
+        after_opaque: set[str] = set()
+        for command, _ in commands:
+            if isinstance(command, (A.Select, A.Reject)):
+                truth = isinstance(command, A.Select)
+                after_cuts = _merge(after_cuts, self.facts(self.resolve(command.cond), truth))
+                after_opaque |= _opaque(self.resolve(command.cond))
+        state = _RegionState(region.name)
+        for command, own in commands:
+            # An inherited command was checked in its own region: what it would warn about is
+            # marked as warned, so that the child does not repeat the parent's warnings.
+            state.silent = not own
+            if isinstance(command, (A.Select, A.Reject)):
+                cond = self.resolve(command.cond)
+                mine = self.facts(cond, isinstance(command, A.Select))
+                state.opaque |= _opaque(cond)
+                self.visit(command.cond, _merge(state.facts, mine), state)
+                state.facts = _merge(state.facts, mine)
+            elif isinstance(command, A.Sort):
+                state.sorted.update(n.id for n in A.walk(command.key) if isinstance(n, A.Name))
+            elif isinstance(command, (A.Bin, A.BinEdges)):
+                expr = command.cond if isinstance(command, A.Bin) else command.value
+                before = state.opaque
+                state.opaque = before | after_opaque | _opaque(self.resolve(expr))
+                mine = self.facts(self.resolve(expr), True) if isinstance(command, A.Bin) else {}
+                self.visit(expr, _merge(after_cuts, mine), state)
+                state.opaque = before
+            else:
+                for value in _region_values(command):
+                    self.visit(value, state.facts, state)
+            self.flush(state)
+        self.bins(commands)
+
+    # ----------------------------------------------------------------- bins
+    def box(self, expr: A.Expr, partial: bool = False) -> Box | None:
+        """Per-variable intervals of a conjunction; None when it is not one (`partial`: keep
+        the parts that are, for the cuts that narrow the region)."""
+        if isinstance(expr, A.Binary) and expr.op == "and":
+            left, right = self.box(expr.left, partial), self.box(expr.right, partial)
+            if left is None or right is None:
+                return (left or right or {}) if partial else None
+            return _meet_boxes(left, right)
+        if isinstance(expr, A.Name) and expr.id == "ALL":
+            return {}
+        found = _interval(self.resolve(expr))
+        if found is None:
+            return {} if partial else None
+        key = found[0]
+        # Shown in messages as the user wrote it (`HTpho`, not the define's value).
+        sides = (expr.value,) if isinstance(expr, A.Range) else (
+            (expr.left, expr.right) if isinstance(expr, A.Binary) else ())
+        written = next((side for side in sides if self.resolve(side) == key), key)
+        self.written.setdefault(key, written)
+        return {key: found[1]}
+
+    def bins(self, commands: list[tuple[A.Stmt, bool]]) -> None:
+        domain: Box = {}
+        entries: list[_BinEntry] = []
+        for command, own in commands:
+            if isinstance(command, A.Select):
+                domain = _meet_boxes(domain, self.box(command.cond, True) or {})
+            elif isinstance(command, A.Reject):
+                found = _interval(self.resolve(command.cond), truth=False)
+                if found is not None:
+                    domain = _meet_boxes(domain, {found[0]: found[1]})
+            elif isinstance(command, A.Bin):
+                label = (f'bin "{command.name}"' if command.name is not None else
+                         f"`bin {_short(format_expr(command.cond))}`")
+                entries.append(_BinEntry(label, command, command.cond.span or command.span,
+                                         self.box(command.cond), own))
+            elif isinstance(command, A.BinEdges) and command.keyword == "bin" and command.edges:
+                value, edges = self.resolve(command.value), command.edges
+                self.written.setdefault(value, command.value)
+                label = (f"`bin {_short(format_expr(command.value))} "
+                         f"{' '.join(_plain_number(e) for e in edges)}`")
+                pieces = [_Interval(hi=edges[0], hi_in=True),
+                          *(_Interval(a, True, b, True) for a, b in zip(edges, edges[1:],
+                                                                         strict=False)),
+                          _Interval(lo=edges[-1], lo_in=True)]
+                entries.extend(_BinEntry(label, command, command.span, {value: piece}, own,
+                                         id(command)) for piece in pieces)
+        discrete = {key for box in (domain, *(e.box for e in entries if e.box))
+                    for key, iv in box.items()
+                    if iv.lo == iv.hi or (isinstance(key, A.Call) and key.func == "size")}
+        # Each bin narrowed by the cuts, its variables numbered (hashing a tree is not free).
+        numbers: dict[A.Expr, int] = {}
+        variables: list[A.Expr] = []
+        narrowed: list[dict[int, _Interval] | None] = []
+        for entry in entries:
+            if entry.box is None:
+                narrowed.append(None)
+                continue
+            box: dict[int, _Interval] = {}
+            for key, interval in entry.box.items():
+                if key not in numbers:
+                    numbers[key] = len(variables)
+                    variables.append(key)
+                within = domain.get(key)
+                box[numbers[key]] = interval if within is None else within.meet(interval)
+            empty = any(iv.empty(variables[k] in discrete) for k, iv in box.items())
+            narrowed.append(None if empty else box)
+        warned: set[int] = set()
+        dead: set[int | None] = set()  # single-line bins already reported as covering all
+        for j, later in enumerate(entries):
+            mine = narrowed[j]
+            if mine is None or id(later.stmt) in warned:
+                continue
+            for i, earlier in enumerate(entries[:j]):
+                theirs = narrowed[i]
+                if theirs is None or (earlier.group is not None and earlier.group == later.group)\
+                        or not (later.own or earlier.own):
+                    continue
+                if any(k in theirs and iv.meet(theirs[k]).empty(variables[k] in discrete)
+                       for k, iv in mine.items()):
+                    continue
+                both = dict(theirs)
+                for k, iv in mine.items():
+                    both[k] = iv.meet(both[k]) if k in both else iv
+                where = later if later.own else earlier
+                other = earlier if later.own else later
+                verb = "overlaps" if later.own else "is overlapped by"
+                warned.add(id(later.stmt))
+                if earlier.group is not None and earlier.group in dead:
+                    break  # this bin is dead too: the single-line bin is reported once
+                dead.add(earlier.group)
+                shown = {variables[k]: iv for k, iv in both.items()}
+                self.warn("W510", f"{where.label} {verb} {other.label} (line "
+                                  f"{other.span.line}): {_describe(shown, discrete, self.written)}"
+                                  " matches both and is counted only in the first",
+                          where.span, _COVER_HINT if earlier.group is not None else _BIN_HINT)
+                break
+
+    # ----------------------------------------------------------------- the file
+    def run(self) -> None:
+        self.dialect()
+        for item in self.analysis.items:
+            if isinstance(item, A.Region):
+                self.region(item)
+                self.regions.setdefault(item.name, item)
+
+    def dialect(self) -> None:
+        for comment in self.analysis.comments:
+            match = _DIRECTIVE.search(comment.text)
+            if match:
+                name = match.group(1)
+                if name.lower() not in _DIALECTS:
+                    column = comment.text.find(name) + 1
+                    self.warn("W514", f"unknown dialect `{name}` (adlc knows `cutlang` and "
+                                      "`learn-adl`)",
+                              Span(comment.line, column, comment.line, column + len(name),
+                                   self.analysis.file),
+                              "write `# adlc: dialect=cutlang` or `# adlc: dialect=learn-adl`; "
+                              "as it is, slices in this file are read half-open")
+                return
+        if self.analysis.dialect != "cutlang":
+            return  # a tree built with its dialect
+        for node in A.walk(self.analysis):
+            if isinstance(node, A.Slice) and node.stop is not None:
+                self.slice(node)
+
+    def slice(self, node: A.Slice) -> None:
+        start = "0" if node.start is None else format_expr(node.start)
+        stop = format_expr(node.stop)  # type: ignore[arg-type]
+        last = _number(node.stop)  # type: ignore[arg-type]
+        before = _plain_number(last - 1) if last is not None else f"{stop}-1"
+        self.warn("W513", f"`{format_expr(node)}` is inclusive in CutLang ({start}..{stop}), "
+                          f"half-open in learn-adl ({start}..{before}); this file is read as "
+                          "CutLang", node.span, _DIRECTIVE_HINT)
+
+
+def _made(item: A.ObjectDef | A.Composite, made: set[str]) -> bool:
+    """An object made by a function (`take fmegajets(jets)`, `select fhemisphere(jets) == 2`,
+    `select sum(jets) == 1`), or filtered from one: its size is the function's business."""
+    if any(isinstance(t.source, A.Call) or (isinstance(t.source, A.Name) and t.source.id in made)
+           for t in item.take):
+        return True
+    return any(isinstance(node, A.Call) and (node.func == "sum" or (
+        node.func.startswith("f") and node.func not in ("flavor",)))
+        for command in item.commands if isinstance(command, (A.Select, A.Reject))
+        for node in A.walk(command.cond))
+
+
+def _opaque(expr: A.Expr) -> set[str]:
+    """Collections whose size `expr` uses other than in `size(c) op number`."""
+    simple: set[int] = set()
+    calls: list[A.Call] = []
+    for node in A.walk(expr):
+        test = _test(node)
+        if test is not None:
+            simple.add(id(test[0]))
+        if (isinstance(node, A.Call) and node.func == "size" and len(node.args) == 1
+                and isinstance(node.args[0], A.Name)):
+            calls.append(node)
+    return {c.args[0].id for c in calls if id(c) not in simple}  # type: ignore[attr-defined]
+
+
+def _region_values(command: A.Stmt) -> tuple[A.Expr, ...]:
+    if isinstance(command, A.Histo):
+        return command.values
+    if isinstance(command, A.Weight):
+        return (command.value,)
+    if isinstance(command, (A.Print, A.Save)):
+        return command.values
+    return ()
+
+
+def _describe(box: Box, discrete: set[A.Expr], written: dict[A.Expr, A.Expr]) -> str:
+    parts = []
+    for key, iv in box.items():
+        text = format_expr(written.get(key, key))
+        lo, lo_in, hi, hi_in = iv.lo, iv.lo_in, iv.hi, iv.hi_in
+        if key in discrete:
+            lo, hi = iv.integers()
+            lo_in = hi_in = True
+            if isinstance(key, A.Call) and key.func == "size":
+                lo = max(lo, 0)  # a count is never negative
+        if math.isinf(lo) and math.isinf(hi):
+            continue
+        if lo == hi:
+            parts.append(f"{text} == {_plain_number(lo)}")
+        elif math.isinf(hi):
+            parts.append(f"{text} {'>=' if lo_in else '>'} {_plain_number(lo)}")
+        elif math.isinf(lo):
+            parts.append(f"{text} {'<=' if hi_in else '<'} {_plain_number(hi)}")
+        else:
+            parts.append(f"{_plain_number(lo)} {'<=' if lo_in else '<'} {text} "
+                         f"{'<=' if hi_in else '<'} {_plain_number(hi)}")
+    return ("an event with " + " and ".join(parts)) if parts else "every event"
+
+
+def _check_pitfalls(analysis: A.Analysis, out: list[Diagnostic]) -> None:
+    # A tree too deep to analyse gets no warnings rather than an error.
+    with contextlib.suppress(RecursionError):
+        _Pitfalls(analysis, out).run()

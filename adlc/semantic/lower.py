@@ -38,6 +38,7 @@ COMPARISONS = {"==": "==", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">=
 NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 VEC_ATTRS = frozenset({"pT", "eta", "phi", "m", "E", "P", "pz", "rap", "theta", "absEta"})
 BINDERS = frozenset({"reduce", "quant"})
+MET_NAMES = frozenset({"MET", "MissingET"})
 
 
 class Unsupported(Exception):
@@ -74,6 +75,7 @@ class _Scope:
     slices: dict = field(default_factory=dict)    # coll -> (lo, hi)
     members: bool = False                          # placeholders are COMB members here
     occurrences: dict = field(default_factory=dict)  # (coll, k) -> uses so far
+    local: dict = field(default_factory=dict)     # composite member names -> nodes
 
 
 class Lowerer:
@@ -96,6 +98,8 @@ class Lowerer:
         self.sorts: dict[Node, Node] = {}        # collection -> its sorted version, in a region
         self.leaked_sorts: dict[Node, Node] = {}
         self.region_sorts: dict[str, dict[Node, Node]] = {}
+        self.countsformats: dict[str, A.CountsFormat] = {}
+        self.region_counts: dict[str, list[A.Counts]] = {}
 
     # --- errors ----------------------------------------------------------------------------
     def error(self, message: str, span: Span, code: str = "E200", hint: str | None = None):
@@ -116,12 +120,14 @@ class Lowerer:
                 elif isinstance(item, A.Region):
                     self.regions[item.name] = self.lower_region(item)
                 elif isinstance(item, A.Composite):
-                    raise Unsupported("composite blocks")
+                    self.objects[item.name] = self.lower_composite(item)
                 elif isinstance(item, A.CountsFormat):
-                    pass
+                    self.countsformats[item.name] = item
             except Unsupported as exc:
                 self.error(f"{exc} not supported yet", item.span, "E290",
                            "this construct is planned for the next release")
+            except _Recovered:  # the error is recorded; go on to report the others
+                pass
         if self.diags:
             raise AdlSemanticError(self.diags, self.text.source)
         return N.Program(tuple(self.objects.items()), tuple(self.defines.items()),
@@ -140,6 +146,11 @@ class Lowerer:
 
     # --- objects ---------------------------------------------------------------------------
     def lower_object(self, obj: A.ObjectDef) -> Node:
+        source = obj.take[0].source if len(obj.take) == 1 else None
+        if isinstance(source, A.Name) and source.id in MET_NAMES and not obj.commands:
+            # adl2tnm: `object MET / take MissingET` names the event's missing momentum,
+            # read as a number (MET) or, where a particle is expected, as METLV[0]
+            return make("met")
         if len(obj.take) == 1 and isinstance(obj.take[0].source, A.Comb):
             return self.lower_comb(obj, obj.take[0].source)
         self.scope = _Scope()
@@ -219,13 +230,63 @@ class Lowerer:
             pred = p if pred is N.TRUE else make("and", (pred, p), (), "bool")
         return make("comb", (*members, pred), (), "coll")
 
+    def lower_composite(self, comp: A.Composite) -> Node:
+        """learn-adl `composite`: candidate tuples of `take disjoint(a x, b y)` (distinct
+        objects: unordered i < j within one collection; across collections, any pair but
+        never the same object twice) or `cartesian(...)` (every combination), kept when they
+        pass the block's selects. `object Z = x + y` names a four-vector of the members; the
+        last one is the candidate's four-vector (the sum of all members when there is none),
+        so `m(Zcands[0])` is the mass of the first candidate's Z."""
+        comb = comp.take[0].source if len(comp.take) == 1 else None
+        if not isinstance(comb, A.Comb) or comb.kind not in ("disjoint", "cartesian"):
+            self.error("a composite takes disjoint(a x, b y) or cartesian(a x, b y)",
+                       comp.span, "E234")
+            raise _Recovered()
+        self.scope = _Scope()
+        members, local = [], {}
+        for b in comb.members:
+            if not isinstance(b, A.Bound):
+                self.error(f"name each member of {comb.kind}(): {comb.kind}(leptons l1, "
+                           "leptons l2)", b.span, "E234")
+                raise _Recovered()
+            node = make("member", (self.coll(b.source),), ("bound", comp.name, b.name), "obj")
+            members.append(node)
+            local[b.name] = node
+        cand = make("vec_sum", tuple(make("vec_obj", (m,), (), "vec") for m in members), (),
+                    "vec")
+        preds = []
+        for cmd in comp.commands:
+            self.scope = _Scope(cand=cand, local=dict(local))
+            if isinstance(cmd, A.Member):
+                cand = local[cmd.name] = self.vec(cmd.value)
+            elif isinstance(cmd, (A.Select, A.Reject)):
+                pred = self.cond(cmd.cond)
+                if isinstance(cmd, A.Reject):
+                    pred = make("not", (pred,), (), "bool")
+                if free_elems(pred):
+                    self.error("an un-indexed collection in a composite criterion must be "
+                               "reduced", cmd.span, "E220",
+                               "use any(), all(), size(), sum(), min() or max()")
+                preds.append(pred)
+            elif isinstance(cmd, (A.Histo, A.Print)):
+                continue
+            else:
+                raise Unsupported(f"'{type(cmd).__name__}' in a composite")
+        pred = N.TRUE
+        for p in preds:
+            pred = p if pred is N.TRUE else make("and", (pred, p), (), "bool")
+        return make("composite", (*members, pred, cand), (comb.kind,), "coll")
+
     def quantify(self, pred: Node, span: Span) -> Node:
         """Wrap each comparison that reads an un-indexed second collection in allof/anyof."""
         cand = self.scope.cand.args[0]
         memo: dict = {}
         done: dict[Node, Node] = {}
+        bound = {b for n in N.walk(pred) if n.op in BINDERS for b in N.walk(n.args[1])}
         for n in N.walk(pred):
-            if n.type == "coll":  # a collection is closed: its own cuts are already lowered
+            if n.type == "coll" or n in bound:
+                # a collection is closed (its own cuts are already lowered); a reducer's or
+                # any()/all()'s body is quantified by that reducer
                 done[n] = n
                 continue
             args = tuple(done.get(a, a) for a in n.args)
@@ -251,6 +312,7 @@ class Lowerer:
         steps: list[N.Step] = []
         bins: list[N.SearchBin] = []
         uses: dict[str, int] = {}
+        external: list[A.Counts] = []   # `counts` lines, in order (inherited ones first)
         counts = {}
         for c in region.commands:
             if isinstance(c, A.Use) and c.name in self.histolists:
@@ -272,6 +334,7 @@ class Lowerer:
                                     if n.op == "optimise":
                                         self.chosen.update(dict.fromkeys(n.args[2:]))
                         bins.extend(parent.bins)
+                        external.extend(self.region_counts.get(cmd.name, ()))
                     elif cmd.name in self.histolists:
                         k = uses.get(cmd.name, 0)
                         uses[cmd.name] = k + 1
@@ -307,18 +370,62 @@ class Lowerer:
                 elif isinstance(cmd, A.Sort):
                     steps.append(self.sort(cmd))
                     first_step += 1
+                elif isinstance(cmd, A.Counts):
+                    self.check_counts(cmd)
+                    external.append(cmd)
                 else:
                     raise Unsupported(f"'{type(cmd).__name__.lower()}' in a region")
             except Unsupported as exc:
                 self.error(f"{exc} not supported yet", cmd.span, "E290")
+            except _Recovered:
+                pass
             if self.sorts:
                 steps[first_step:] = [self.sorted_step(s) for s in steps[first_step:]]
                 bins[first_bin:] = [N.SearchBin(b.label, substitute(b.cond, self.sorts))
                                     for b in bins[first_bin:]]
         self.region_sorts[region.name] = dict(self.sorts)
+        self.region_counts[region.name] = external
         if self.compat:
             self.leaked_sorts = dict(self.sorts)
-        return N.Region(region.name, tuple(steps), tuple(bins))
+        return N.Region(region.name, tuple(steps), tuple(bins), self.counts_histograms(external))
+
+    def check_counts(self, cmd: A.Counts) -> None:
+        fmt = self.countsformats.get(cmd.format)
+        if fmt is None:
+            self.error(f"unknown countsformat {cmd.format!r}", cmd.span, "E412",
+                       "declare it above: countsformat NAME, then process lines")
+            raise _Recovered()
+        if len(cmd.entries) != len(fmt.processes):
+            self.error(f"'counts {cmd.format}' gives {len(cmd.entries)} value(s) for "
+                       f"{len(fmt.processes)} process(es)", cmd.span, "E413")
+            raise _Recovered()
+
+    def counts_histograms(self, lines: list[A.Counts]) -> tuple[int, ...]:
+        """`counts` lines as CutLang writes them (ADL.md §3.7): per process of the format, the
+        histograms `<process>`, `<process>_up`, `<process>_down` with one bin per counts line
+        of that format (axis 0.5 .. n + 0.5); the errors of each kind combine in quadrature;
+        contents are float32 (CutLang's TH1 fills). The numbers are external: the runtime
+        adds them once to the merged result."""
+        by_format: dict[str, list[A.Counts]] = {}
+        for c in lines:
+            by_format.setdefault(c.format, []).append(c)
+        out: list[int] = []
+        for name, group in by_format.items():
+            axis = N.Axis(len(group), 0.5, len(group) + 0.5)
+            for i, proc in enumerate(self.countsformats[name].processes):
+                entries = [c.entries[i] for c in group]
+                title = f'"{proc.description}"'
+                columns = {
+                    "": [e.value for e in entries],
+                    "_up": [float(np.sqrt(sum(u * u for u, _ in e.errors))) for e in entries],
+                    "_down": [float(np.sqrt(sum(d * d for _, d in e.errors))) for e in entries],
+                }
+                for suffix, values in columns.items():
+                    fixed = tuple(float(np.float32(v)) for v in values)
+                    self.histograms.append(N.Histogram(proc.name + suffix, title, (axis,),
+                                                       fixed, len(group)))
+                    out.append(len(self.histograms) - 1)
+        return tuple(out)
 
     def sort(self, cmd: A.Sort) -> N.Cut:
         key = substitute(self.num(cmd.key), self.sorts)
@@ -348,8 +455,6 @@ class Lowerer:
         return step
 
     def bin_edges(self, cmd: A.BinEdges) -> list[N.SearchBin]:
-        if cmd.keyword != "bin":
-            raise Unsupported("learn-adl 'bins'")
         value = self.num(cmd.value)
         self.check_event(value, cmd.span)
         words = self.text.label(cmd.span).split()
@@ -357,6 +462,14 @@ class Lowerer:
         if len(texts) != len(cmd.edges):
             texts = [format(e, "g") for e in cmd.edges]
             var = self.text.label(cmd.span).split()[0]
+        if cmd.keyword == "bins":
+            # learn-adl: n edges give n - 1 half-open bins [e_i, e_i+1), no under/overflow;
+            # edges are kept in float64 (CutLang's float32 edges are a CutLang artefact)
+            edges = [N.const(float(e)) for e in cmd.edges]
+            return [N.SearchBin(f"{var} [{texts[i]}, {texts[i + 1]})",
+                                make("and", (self.cmp(">=", value, edges[i]),
+                                             self.cmp("<", value, edges[i + 1])), (), "bool"))
+                    for i in range(len(edges) - 1)]
         edges = [N.const(float(np.float32(e))) for e in cmd.edges]
         out = [N.SearchBin(f"{var} <= {texts[0]}", self.cmp("<=", value, edges[0]))]
         for i in range(len(edges) - 1):
@@ -425,6 +538,7 @@ class Lowerer:
         return self.to_vec(self.expr(e), e)
 
     def to_vec(self, node: Node, e: A.Expr) -> Node:
+        node = as_particle(node)
         if node.type == "vec":
             return node
         if node.type == "obj":
@@ -472,7 +586,14 @@ class Lowerer:
             lo = self.num(e.start) if e.start is not None else N.const(0.0)
             hi = self.num(e.stop) if e.stop is not None else N.const(-1.0)
             if self.analysis.dialect != "cutlang" and e.stop is not None:
-                hi = make("arith", (hi, N.const(1.0)), ("-",), "num")
+                # half-open [i:j] is i .. j - 1 inclusive; a stop of 0 is empty (not "to the
+                # end", which is what a negative last index means to the reducers)
+                if hi.op == "const":
+                    hi = N.const(hi.attrs[0] - 1.0)
+                    if hi.attrs[0] < 0:
+                        lo, hi = N.const(1.0), N.const(0.0)
+                else:
+                    hi = make("arith", (hi, N.const(1.0)), ("-",), "num")
             self.scope.slices[coll] = (lo, hi)
             return elem(coll)
         if isinstance(e, A.Call):
@@ -520,6 +641,8 @@ class Lowerer:
         name = e.id
         if name in self.scope.cand_names:
             return self.scope.cand
+        if name in self.scope.local:
+            return self.scope.local[name]
         if name == "ALL":
             return N.TRUE
         if name == "NONE":
@@ -603,6 +726,24 @@ class Lowerer:
         lo, hi = self.scope.slices.pop(coll, (N.const(0.0), N.const(-1.0)))
         return make("reduce", (coll, body, lo, hi), (kind,), "num")
 
+    def any_all(self, kind: str, arg: A.Expr, e: A.Expr) -> Node:
+        """learn-adl `any(cond)`/`all(cond)` over the one un-indexed collection in `cond`
+        (a slice of it included): true if some / every element passes; over no element,
+        any is false and all is true."""
+        body = self.cond(arg)
+        loops = free_elems(body) - ({self.scope.cand.args[0]} if self.scope.cand else set())
+        if len(loops) != 1:
+            self.error(f"{kind}() needs exactly one un-indexed collection inside, found "
+                       f"{len(loops)}", e.span, "E232")
+            raise _Recovered()
+        coll = next(iter(loops))
+        if coll not in self.scope.slices:
+            return make("quant", (coll, body), (kind,), "bool")
+        # a slice: the max (any) or min (all) of the condition over the sliced elements
+        flag = self.reduce("max" if kind == "any" else "min", make("b2n", (body,), (), "num"),
+                           e)
+        return make("cmp", (flag, N.const(0.5)), (">",), "bool")
+
     def call(self, e: A.Call) -> Node:  # noqa: C901
         f, args = e.func, e.args
         if f in ATTRIBUTES and len(args) == 1:
@@ -613,6 +754,10 @@ class Lowerer:
         if f in REDUCERS and len(args) == 1:
             body = self.num(args[0])
             return self.reduce(f, body, e)
+        if f == "MET" and len(args) == 1 and self.expr(args[0]).op == "met":
+            return make("met")  # adl2tnm `MET.MET`
+        if f in ("any", "all") and len(args) == 1:
+            return self.any_all(f, args[0], e)
         if f in ("min", "max") and len(args) == 2:  # quirk 15
             return make("minmax2", (self.num(args[0]), self.num(args[1])), (f, *self.compat),
                         "num")
@@ -625,7 +770,7 @@ class Lowerer:
         if f in ("dR", "dPhi", "dEta") and len(args) == 2:
             ends = []
             for a in args:
-                x = self.expr(a)
+                x = as_particle(self.expr(a))
                 if x.type == "coll":
                     x = elem(x)
                 if x.type == "obj":
@@ -706,7 +851,7 @@ class Lowerer:
         return make("extcall", tuple(nodes), (spec.name, spec.impl, *spec.params), "num")
 
     def attribute(self, f: str, arg: A.Expr, e: A.Expr) -> Node:
-        x = self.expr(arg)
+        x = as_particle(self.expr(arg))
         if x.type == "coll":
             x = elem(x)
         if x.type == "obj":
@@ -734,6 +879,12 @@ class Lowerer:
             return total
         self.error(f"{f}() of this four-vector is not defined", e.span, "E233")
         raise _Recovered()
+
+
+def as_particle(node: Node) -> Node:
+    """`MET` where a particle is expected (adl2tnm `MET.phi`, `dphi(jets[0], MET)`) is the
+    missing-momentum four-vector METLV[0]."""
+    return make("metlv", (), (), "vec") if node.op == "met" else node
 
 
 def substitute(root: Node, mapping: dict[Node, Node]) -> Node:

@@ -19,8 +19,6 @@ if not (CONFORMANCE / "golden").is_dir():
     pytest.skip("../shared/conformance not present", allow_module_level=True)
 
 SKIP = {
-    "f28_counts": "counts histograms are constants added once per run; the runtime "
-                  "merges accumulators per chunk and has no hook for them yet (issue 4)",
     "f22_ternary": "ternary inside an object block: CutLang's jets match the ternary line being "
                    "IGNORED (region rows, and hnj sizes >= 2 agree exactly), except that events "
                    "with exactly one jet lose it: on tiny_nano exactly the 59 whose jet fails the "

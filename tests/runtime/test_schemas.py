@@ -162,6 +162,7 @@ def test_get_schema() -> None:
     with pytest.raises(AdlUsageError) as err:
         get_schema("delphes3")
     assert "nanoaod" in err.value.render() and "run2012" in err.value.render()
+    assert "delphes" in err.value.render()
 
 
 def test_detect_schema_from_branch_lists() -> None:
@@ -171,8 +172,8 @@ def test_detect_schema_from_branch_lists() -> None:
     no_jets = [b for b in TINY_BRANCHES if not b.startswith(("nJet", "Jet_"))]
     assert detect_schema(no_jets) is NANOAOD
     with pytest.raises(AdlInputError) as err:
-        detect_schema(["Particle.PT", "Jet.PT"])
-    assert "--schema" in err.value.render()
+        detect_schema(["pt", "jet_pt", "njet"])  # (Delphes' `Jet.PT`: tests/runtime/test_delphes.py)
+    assert "--format" in err.value.render() and "--schema-file" in err.value.render()
 
 
 @pytest.mark.skipif(not os.path.exists(TINY), reason="needs ../shared/data")

@@ -29,6 +29,8 @@ MATH = {"abs": "abs", "sqrt": "np.sqrt", "cos": "np.cos", "sin": "np.sin", "tan"
         "sinh": "np.sinh", "cosh": "np.cosh", "tanh": "np.tanh", "exp": "np.exp",
         "log": "np.log"}
 BASE_NEEDS = {"e", "p", "pz", "rap", "theta", "abseta"}
+ORIGIN = "_origin"       # hidden attribute: which input object a candidate is (disjoint)
+ORIGIN_STRIDE = 1e9      # origin = base collection number * stride + index in the event
 CODEGEN_VERSION = "1"
 
 
@@ -155,7 +157,23 @@ class _Gen:
                 for m in c.args[:-1]:
                     self.needs[m.args[0]] |= {"pT", "eta", "phi", "m"} | (
                         self.needs[c] & COMB_SUMS)
+            elif c.op == "composite":
+                members = c.args[:-2]
+                for m in members:
+                    self.needs[m.args[0]] |= self.needs[c] & COMB_SUMS
+                for a, b in self.origin_pairs(c):
+                    self.needs[a.args[0]].add(ORIGIN)
+                    self.needs[b.args[0]].add(ORIGIN)
         return order
+
+    def origin_pairs(self, c: Node) -> list[tuple[Node, Node]]:
+        """Members of a `disjoint` composite from different collections that may hold the same
+        object (they share a base collection): their origins are compared in the loops."""
+        if c.attrs[0] != "disjoint":
+            return []
+        members = c.args[:-2]
+        return [(a, b) for i, a in enumerate(members) for b in members[i + 1:]
+                if a.args[0] is not b.args[0] and _bases(a.args[0]) & _bases(b.args[0])]
 
     def buf(self, c: Node, attr: str) -> str:
         return f"c{self.coll_id[c]}_{''.join(ch if ch.isalnum() else '_' for ch in attr)}"
@@ -172,9 +190,10 @@ class _Gen:
                 self.emit(f"mx{k} = mx{self.coll_id[c.args[0]]}")
                 if c.op == "sorted":
                     self.emit(f"sk{k} = np.zeros(mx{k} + 1)")
-            elif c.op == "comb":
+            elif c.op in ("comb", "composite"):
+                members = c.args[:-1] if c.op == "comb" else c.args[:-2]
                 self.emit(f"mx{k} = " + " * ".join(f"mx{self.coll_id[m.args[0]]}"
-                                                   for m in c.args[:-1]))
+                                                   for m in members))
             else:
                 self.emit(f"mx{k} = " + " + ".join(f"mx{self.coll_id[p]}" for p in c.args))
             for a in sorted(self.needs[c]):
@@ -224,6 +243,8 @@ class _Gen:
             del self.loops[parent]
         elif c.op == "comb":
             self.materialise_comb(c, k, needs)
+        elif c.op == "composite":
+            self.materialise_composite(c, k, needs)
         elif c.op == "sorted":
             self.materialise_sorted(c, k, needs)
         else:  # union: plain concatenation, first argument first (quirk 2)
@@ -238,11 +259,14 @@ class _Gen:
                     self.ind -= 1
                 self.emit(f"n{k} += n{pk}")
 
-    def tuple_loops(self, members, exclude=()) -> list[str]:
+    def tuple_loops(self, members, exclude=(), mode: str = "comb",
+                    origins=()) -> list[str]:
         """Open nested loops giving each placeholder an object: members of one collection
         are distinct, in increasing order within one placeholder number (an unordered
         tuple) and for COMB members (quirk 23); indices in `exclude` ([(coll, var)]) are
-        skipped. Returns the loop variables; the caller closes the loops (self.ind)."""
+        skipped. `mode` "disjoint" (learn-adl) is COMB's rule plus: members of different
+        collections in `origins` pairs are never the same object; "cartesian" takes every
+        combination. Returns the loop variables; the caller closes the loops (self.ind)."""
         out: list[str] = []
         for i, m in enumerate(members):
             coll = m.args[0]
@@ -250,7 +274,8 @@ class _Gen:
             var = self.new("p")
             start = "0"
             for prev, pv in zip(members[:i], out, strict=True):
-                if prev.args[0] is coll and (m.op == "member" or prev.attrs[0] == m.attrs[0]):
+                if mode != "cartesian" and prev.args[0] is coll and (
+                        m.op == "member" or prev.attrs[0] == m.attrs[0]):
                     start = f"{pv} + 1"
             self.emit(f"for {var} in range({start}, {n}):")
             self.ind += 1
@@ -258,6 +283,12 @@ class _Gen:
                      if prev.args[0] is coll and prev.attrs[0] != m.attrs[0]
                      and m.op == "slot"]
             clash += [v for c, v in exclude if c is coll]
+            same = [f"{self.buf(prev.args[0], ORIGIN)}[{pv}] != {self.buf(coll, ORIGIN)}[{var}]"
+                    for prev, pv in zip(members[:i], out, strict=True)
+                    if (prev, m) in origins]
+            if same:
+                self.emit(f"if {' and '.join(same)}:")
+                self.ind += 1
             if clash:
                 self.emit(f"if {' and '.join(f'{var} != {v}' for v in clash)}:")
                 self.ind += 1
@@ -313,8 +344,47 @@ class _Gen:
             del self.bound[m]
         self.ind = ind
 
+    def materialise_composite(self, c: Node, k: int, needs: list[str]) -> None:
+        """learn-adl composite: the member tuples (disjoint or cartesian) passing the block's
+        criteria; each candidate's four-vector is the block's last `object` line."""
+        *members, pred, cand = c.args
+        self.emit(f"n{k} = 0")
+        ind = self.ind
+        self.tuple_loops(members, mode=c.attrs[0], origins=set(self.origin_pairs(c)))
+        self.push()
+        ok = self.cond(pred)
+        self.emit(f"if {ok}:")
+        self.ind += 1
+        for a in needs:
+            if a in VEC_FUNCS:
+                value = f"{VEC_FUNCS[a]}({', '.join(self.ex(cand))})"
+            elif a in COMB_SUMS:
+                value = self.member_sum(a, cand)
+            else:
+                self.fail(f"attribute {a!r} of a composite candidate is not defined: only its "
+                          f"four-vector (pT, eta, phi, m, ...), q and pdgID are", c)
+                value = "0.0"
+            self.emit(f"{self.buf(c, a)}[n{k}] = {value}")
+        self.emit(f"n{k} += 1")
+        self.pop()
+        for m in members:
+            del self.bound[m]
+        self.ind = ind
+
+    def member_sum(self, attr: str, v: Node) -> str:
+        """q or pdgID of a four-vector expression: the sum over its objects (quirk 4)."""
+        if v.op == "vec_obj":
+            return self.attr(N.make("attr", (v.args[0],), (attr,)))
+        if v.op == "vec_neg":
+            return f"(-{self.member_sum(attr, v.args[0])})"
+        if v.op == "vec_sum":
+            return "(" + " + ".join(self.member_sum(attr, t) for t in v.args) + ")"
+        return "0.0"
+
     def base_value(self, c: Node, cs: S.CollectionSchema, attr: str, k: int,
                    needs: list[str]) -> str:
+        if attr == ORIGIN:  # which object this is: base collection and index in it
+            return f"{float(k) * ORIGIN_STRIDE!r} + j"
         ref = S.resolve_attribute(self.schema, c.attrs[0], attr)
         canon = S.canonical_attribute(attr) or attr
         if ref is None:
@@ -683,9 +753,11 @@ class _Gen:
             for ax in h.axes:
                 size *= ax.bins + 2
             hist_offsets.append(offset)
-            layout.histograms.append({"name": h.name, "title": h.title, "offset": offset,
-                                      "size": size, "axes": [
-                                          (ax.bins, ax.low, ax.high, ax.edges) for ax in h.axes]})
+            spec = {"name": h.name, "title": h.title, "offset": offset, "size": size,
+                    "axes": [(ax.bins, ax.low, ax.high, ax.edges) for ax in h.axes]}
+            if h.fixed is not None:  # added once to the merged result (to_result)
+                spec["fixed"], spec["fixed_entries"] = list(h.fixed), h.fixed_entries
+            layout.histograms.append(spec)
             offset += size
         layout.n_hist_cells = offset
         for i, h in enumerate(self.prog.histograms):
@@ -745,6 +817,7 @@ class _Gen:
                     self.emit(f"    bn_n[{nbin}] += 1")
                     self.pop()
                     nbin += 1
+            info["hists"].extend(region.fixed)
             layout.regions.append(info)
         self.pop()
         layout.n_rows, layout.n_bins = row, nbin
@@ -817,6 +890,21 @@ class _Gen:
         if loop is not None:
             self.pop()
             del self.loops[loop]
+
+
+def _bases(c: Node) -> frozenset[Node]:
+    """The input collections whose objects `c` holds."""
+    out: set[Node] = set()
+    stack = [c]
+    while stack:
+        n = stack.pop()
+        if n.op == "base":
+            out.add(n)
+        elif n.op in ("filter", "sorted"):
+            stack.append(n.args[0])
+        elif n.op == "union":
+            stack.extend(n.args)
+    return frozenset(out)
 
 
 def generate(prog: N.Program, schema: S.Schema) -> GeneratedModule:
