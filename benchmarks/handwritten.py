@@ -11,17 +11,17 @@ float32 branches widened to float64 before any arithmetic; bins found as TAxis::
 (`1 + int(nb * (x - lo) / (hi - lo))`, flow cells 0 and nb + 1); a jet is cleaned away when
 dR < 0.4 to any selected lepton; fHT sums the clean jets' pT in file order in float64. The
 smoke test (tests/test_benchmarks_smoke.py) checks that every histogram equals adlc's bin for
-bin. Deliberate shortcuts a hand-written version takes and adlc does not (the results are the
-same, bin for bin, on the benchmark files):
+bin. Shortcuts a hand-written version takes and adlc does not:
 
-* MET is read as `MET_pt`. CutLang's MET is the magnitude of a TVector2 built from
-  `MET_pt` and `MET_phi`, so adlc also reads `MET_phi` and computes a cos, a sin and a sqrt.
+* MET is read as `MET_pt`. CutLang's MET is the magnitude of a TVector2 built from `MET_pt`
+  and `MET_phi`, so adlc also reads `MET_phi` and computes a cos, a sin and a sqrt. The two
+  differ in the last bit now and then, which moves an event into the neighbouring bin when
+  it sits on a bin edge: 0 of 1M events, 2 of 5M (q1) on the benchmark files.
 * q3 fills every central jet: "events with >= 1 central jet" selects nothing extra.
 * q7 compares dR^2 with 0.16 instead of taking a square root.
-
-Queries 5, 6 and 8 have no ADL version in the repository yet; their implementations here
-follow the IRIS-HEP definitions; they are checked against adlc as soon as their ADL files
-appear (`Query.adl_path`), and meanwhile against coffea and RDataFrame by `run.py`.
+* q5 and q8 visit each unordered pair (a < b) once; q6 each unordered triplet, with every
+  jet's four-vector computed once per event and the first two added outside the innermost
+  loop. (adlc's q6 scans ordered triplets and builds three four-vectors per triplet.)
 
     python -m benchmarks.handwritten FILE [--queries q1,q2] [--chunk-size N]
 """

@@ -86,8 +86,12 @@ def test_golden_passes_check(path: Path):
 
 @pytest.mark.parametrize("path", _params(WARN_XFAIL))
 def test_golden_has_no_warnings(path: Path):
+    # The golden files show syntax, not good practice: they may index without a size guard
+    # or overlap bins on purpose. Those pitfall warnings (W51x) have their own tests in
+    # test_pitfalls.py; every other warning would mean the front end misread the file.
     diagnostics, _ = check_file(str(path))
-    assert [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics] == []
+    assert [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics
+            if not d.code.startswith("W51")] == []
 
 
 def test_golden_dump_is_deterministic():
