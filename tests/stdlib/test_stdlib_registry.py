@@ -6,7 +6,6 @@ import importlib.util
 import inspect
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -48,14 +47,15 @@ EXPECTED = {
 
 
 @pytest.fixture
-def clean_registry(monkeypatch):
-    """Undo registrations and forget the plug-in files imported from temporary directories."""
+def clean_registry(monkeypatch, tmp_path_factory):
+    """Undo registrations and forget the plug-in files imported from pytest's temporary
+    directories (only those: the checkout itself may live under /tmp, as CI's clone can)."""
     before = dict(FUNCTIONS)
     monkeypatch.setattr(registry_module, "_plugins_loaded", True)
     yield
     FUNCTIONS.clear()
     FUNCTIONS.update(before)
-    tmp = tempfile.gettempdir()
+    tmp = str(tmp_path_factory.getbasetemp())
     for name, module in list(sys.modules.items()):
         if str(getattr(module, "__file__", "") or "").startswith(tmp):
             del sys.modules[name]
