@@ -126,7 +126,13 @@ def run_command(analysis, inputs, *, outdir=None, schema=None, chunk_size=200_00
     """
     from adlc.runtime.execute import execute
     from adlc.runtime.reader import file_info
-    from adlc.runtime.writers import check_outdir, default_versions, format_cutflow, write_outputs
+    from adlc.runtime.writers import (
+        check_outdir,
+        default_versions,
+        format_cutflow,
+        format_prints,
+        write_outputs,
+    )
 
     stem = Path(analysis).stem
     outdir = Path(outdir) if outdir else Path("adlc-out") / stem
@@ -149,6 +155,9 @@ def run_command(analysis, inputs, *, outdir=None, schema=None, chunk_size=200_00
             infos.append({"path": path})
     written = write_outputs(result, outdir, analysis=stem, plots=plots, overwrite=force,
                             inputs=infos, versions=default_versions())
+    prints = format_prints(result)
+    if prints:  # a debugging aid: shown even with quiet
+        print(prints)
     if not quiet:
         print(format_cutflow(result))
         shown = [p.name for p in written if p.parent == outdir]

@@ -145,7 +145,29 @@ class SearchBin:
     cond: Node
 
 
-Step = Cut | Weight | Fill
+@dataclass(frozen=True, slots=True)
+class Table:
+    """The rows written by `save NAME csv v1, v2, ...` (kind "save", file NAME.csv) or shown by
+    `print ["label"] v1 v2 ...` (kind "print"): one row of float64 values per event that
+    reaches the command. `columns` are the value expressions' source text."""
+
+    name: str
+    kind: str                   # "save" | "print"
+    columns: tuple[str, ...]
+    region: str
+    label: str | None = None    # print's label
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Append one row of `values` to table `table` (index into Program.tables). No cutflow row."""
+
+    table: int
+    values: tuple[Node, ...]
+    label: str = ""
+
+
+Step = Cut | Weight | Fill | Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +195,7 @@ class Program:
     variations: tuple[Variation, ...] = ()
     spans: dict = field(default_factory=dict, compare=False, hash=False)
     source_file: str = ""
+    tables: tuple[Table, ...] = ()
 
     def roots(self) -> list[Node]:
         out: list[Node] = [n for _, n in self.collections] + [n for _, n in self.defines]
@@ -182,6 +205,8 @@ class Program:
                     out.append(step.cond)
                 elif isinstance(step, Weight):
                     out.append(step.value)
+                elif isinstance(step, Record):
+                    out.extend(step.values)
                 else:
                     out.extend(step.values)
                     if step.loop is not None:

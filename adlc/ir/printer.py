@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from adlc.ir.nodes import Cut, Fill, Node, Program, Weight, walk
+from adlc.ir.nodes import Cut, Fill, Node, Program, Record, Weight, walk
 
 
 def _fmt_attr(a) -> str:
@@ -52,6 +52,10 @@ def print_program(prog: Program) -> str:
                 vals = ", ".join(number(v) for v in step.values)
                 loop = f" per element of {number(step.loop)}" if step.loop is not None else ""
                 out.append(f"  fill #{step.hist} ({vals}){loop}    # {step.label}")
+            elif isinstance(step, Record):
+                vals = ", ".join(number(v) for v in step.values)
+                t = prog.tables[step.table]
+                out.append(f"  {t.kind} #{step.table} {t.name} ({vals})")
         for b in region.bins:
             out.append(f"  bin {number(b.cond)}    # {b.label}")
         for index in region.fixed:

@@ -22,14 +22,14 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from adlc.errors import AdlError
-from adlc.runtime.results import Counter, RegionResult, RunResult
+from adlc.runtime.results import Counter, RegionResult, RunResult, Table
 
 _LOADED: dict[str, Any] = {}
 
@@ -90,6 +90,7 @@ class Accumulators:
     h_w2: np.ndarray
     h_n: np.ndarray
     events: int = 0
+    tables: list[Table] = field(default_factory=list)  # print/save rows, merged by concatenation
 
     @classmethod
     def empty(cls, layout) -> Accumulators:
@@ -98,7 +99,7 @@ class Accumulators:
                    np.zeros(layout.n_rows, i), np.zeros(layout.n_bins, f),
                    np.zeros(layout.n_bins, f), np.zeros(layout.n_bins, i),
                    np.zeros(layout.n_hist_cells, f), np.zeros(layout.n_hist_cells, f),
-                   np.zeros(len(layout.histograms), i))
+                   np.zeros(len(layout.histograms), i), 0, _empty_tables(layout))
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         return (self.cf_w, self.cf_w2, self.cf_n, self.bn_w, self.bn_w2, self.bn_n, self.h_w,
@@ -107,15 +108,34 @@ class Accumulators:
     def __add__(self, other: Accumulators) -> Accumulators:
         return Accumulators(*(a + b for a, b in zip(self.arrays(), other.arrays(),
                                                     strict=True)),
-                            events=self.events + other.events)
+                            events=self.events + other.events,
+                            tables=[a + b for a, b in zip(self.tables, other.tables,
+                                                          strict=True)])
+
+
+def _empty_tables(layout) -> list[Table]:
+    return [Table(t["name"], t["kind"], list(t["columns"]), np.zeros((0, len(t["columns"]))),
+                  0, t["label"], t["region"]) for t in getattr(layout, "tables", ())]
 
 
 def run_chunk(module, gen, arrays: dict[str, np.ndarray], n_events: int,
               acc: Accumulators) -> Accumulators:
     kernel = getattr(module, gen.entry)
     cols = [arrays[c] for c in gen.layout.columns]
-    kernel(n_events, *cols, *acc.arrays())
+    specs = getattr(gen.layout, "tables", [])
+    # one row per event at most for each print/save: the buffer cannot overflow
+    t_buf = np.zeros((n_events if specs else 0, max(gen.layout.n_table_cols, 1)))
+    t_n = np.zeros(len(specs), np.int64)
+    kernel(n_events, *cols, *acc.arrays(), t_buf, t_n)
     acc.events += n_events
+    if specs:
+        chunk = []
+        for k, t in enumerate(specs):
+            c0, n = t["col0"], int(t_n[k])
+            rows = t_buf[:n, c0:c0 + len(t["columns"])].copy()
+            chunk.append(Table(t["name"], t["kind"], list(t["columns"]),
+                               rows, n, t["label"], t["region"]))
+        acc.tables = [a + b for a, b in zip(acc.tables, chunk, strict=True)]
     return acc
 
 
@@ -158,7 +178,7 @@ def to_result(layout, acc: Accumulators) -> RunResult:
             result.entries[spec["name"]] = entries
             result.titles[spec["name"]] = spec["title"]
         regions[info["name"]] = result
-    return RunResult(regions, acc.events)
+    return RunResult(regions, acc.events, list(acc.tables))
 
 
 # --- execution ----------------------------------------------------------------------------

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+PRINT_LIMIT = 1000  # rows kept per print command (the rest are only counted)
+
 
 @dataclass
 class Counter:
@@ -65,14 +69,43 @@ class RegionResult:
 
 
 @dataclass
+class Table:
+    """The rows of one `save NAME csv ...` (kind "save") or `print ...` (kind "print") command:
+    float64 values, one row per event that reached it, in input order. `total` counts every
+    row; a print keeps only its first PRINT_LIMIT rows."""
+
+    name: str
+    kind: str
+    columns: list[str]
+    rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    total: int = 0
+    label: str | None = None
+    region: str = ""
+
+    def __add__(self, other: Table) -> Table:
+        if (other.name, other.kind, other.columns) != (self.name, self.kind, self.columns):
+            raise ValueError(f"cannot merge tables {self.name!r} and {other.name!r}")
+        rows = np.concatenate([self.rows.reshape(-1, len(self.columns)),
+                               other.rows.reshape(-1, len(self.columns))])
+        if self.kind == "print":
+            rows = rows[:PRINT_LIMIT]
+        return Table(self.name, self.kind, self.columns, rows, self.total + other.total,
+                     self.label, self.region)
+
+
+@dataclass
 class RunResult:
-    """All regions, in file order, plus the bookkeeping of what was read."""
+    """All regions, in file order, plus the bookkeeping of what was read. `tables`: the rows of
+    the print/save commands; they merge by concatenation, so `a + b` keeps a's rows first."""
 
     regions: dict[str, RegionResult] = field(default_factory=dict)
     events: int = 0
+    tables: list[Table] = field(default_factory=list)  # print/save commands, in file order
 
     def __add__(self, other: RunResult) -> RunResult:
-        if other.regions.keys() != self.regions.keys():
+        if other.regions.keys() != self.regions.keys() or len(other.tables) != len(
+                self.tables):
             raise ValueError("cannot merge results of different analyses")
         return RunResult({k: self.regions[k] + other.regions[k] for k in self.regions},
-                         self.events + other.events)
+                         self.events + other.events,
+                         [a + b for a, b in zip(self.tables, other.tables, strict=True)])

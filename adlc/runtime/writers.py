@@ -419,6 +419,33 @@ def output_names(analysis: str) -> dict[str, str]:
     return {"root": f"histoOut-{stem}.root", "json": f"{stem}.json"}
 
 
+def write_csv(table, path: str | os.PathLike[str]) -> None:
+    """One `save NAME csv v1, v2, ...` table: a header of the value expressions' source text,
+    then one row per selected event, values as `%.17g` (they read back bit-exact)."""
+    import csv
+
+    with open(path, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerow(table.columns)
+        rows = np.asarray(table.rows, dtype=np.float64).reshape(-1, len(table.columns))
+        if len(rows):
+            np.savetxt(f, rows, fmt="%.17g", delimiter=",")
+
+
+def format_prints(result: RunResult) -> str:
+    """The rows of the `print` commands, `label: v1 v2` per event (the first
+    results.PRINT_LIMIT of each command, then `... N more`)."""
+    out = []
+    for t in getattr(result, "tables", ()):
+        if t.kind != "print":
+            continue
+        label = t.label if t.label is not None else t.region
+        for row in np.asarray(t.rows).reshape(-1, len(t.columns)):
+            out.append(f"{label}: " + " ".join(format(float(v), ".17g") for v in row))
+        if t.total > len(t.rows):
+            out.append(f"{label}: ... {t.total - len(t.rows)} more")
+    return "\n".join(out)
+
+
 def write_outputs(result: RunResult, outdir: str | os.PathLike[str], *, analysis: str,
                   formats: Iterable[str] = FORMATS, plots: bool = False,
                   overwrite: bool = False, inputs: Sequence[Mapping[str, Any]] = (),
@@ -440,6 +467,10 @@ def write_outputs(result: RunResult, outdir: str | os.PathLike[str], *, analysis
     if "json" in formats:
         writers.append((names["json"], lambda p: write_json(
             result, p, inputs=inputs, versions=versions, analysis=analysis)))
+    saves = [t for t in getattr(result, "tables", ()) if t.kind == "save"]
+    _refuse_to_clobber(outdir, [f"{t.name}.csv" for t in saves], False, overwrite)
+    for t in saves:
+        writers.append((f"{t.name}.csv", lambda p, t=t: write_csv(t, p)))
     try:
         return _write_atomically(outdir, writers, result if plots else None)
     except OSError as exc:  # disk full, read-only or vanished directory: no traceback

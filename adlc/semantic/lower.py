@@ -92,6 +92,7 @@ class Lowerer:
         self.tables: dict[str, A.Table] = {}
         self.regions: dict[str, N.Region] = {}
         self.histograms: list[N.Histogram] = []
+        self.records: list[N.Table] = []
         self.scope = _Scope()
         self.spans: dict[Node, Span] = {}
         self.chosen: dict[Node, None] = {}  # placeholders chosen so far in the region
@@ -132,7 +133,7 @@ class Lowerer:
             raise AdlSemanticError(self.diags, self.text.source)
         return N.Program(tuple(self.objects.items()), tuple(self.defines.items()),
                          tuple(self.regions.values()), tuple(self.histograms), (),
-                         self.spans, self.analysis.file)
+                         self.spans, self.analysis.file, tuple(self.records))
 
     def lower_define(self, d: A.Define) -> Node:
         self.scope = _Scope()
@@ -323,11 +324,13 @@ class Lowerer:
             try:
                 if isinstance(cmd, A.Use):
                     if cmd.name in self.regions:
-                        first_step, first_bin = len(steps) + len(self.regions[cmd.name].steps), \
-                            len(bins) + len(self.regions[cmd.name].bins)
+                        first_bin = len(bins) + len(self.regions[cmd.name].bins)
                         self.sorts.update(self.region_sorts.get(cmd.name, {}))
                         parent = self.regions[cmd.name]
-                        steps.extend(self.copy_step(s) for s in parent.steps)
+                        # print/save run only in the region that writes them
+                        steps.extend(s for s in map(self.copy_step, parent.steps)
+                                     if s is not None)
+                        first_step = len(steps)
                         for step in parent.steps:
                             if isinstance(step, N.Cut):
                                 for n in walk_values(step.cond):
@@ -373,6 +376,8 @@ class Lowerer:
                 elif isinstance(cmd, A.Counts):
                     self.check_counts(cmd)
                     external.append(cmd)
+                elif isinstance(cmd, (A.Print, A.Save)):
+                    steps.append(self.record(cmd, region.name))
                 else:
                     raise Unsupported(f"'{type(cmd).__name__.lower()}' in a region")
             except Unsupported as exc:
@@ -444,15 +449,50 @@ class Lowerer:
             return N.Cut(substitute(step.cond, self.sorts), step.label)
         if isinstance(step, N.Weight):
             return N.Weight(substitute(step.value, self.sorts), step.label)
+        if isinstance(step, N.Record):
+            return N.Record(step.table, tuple(substitute(v, self.sorts) for v in step.values),
+                            step.label)
         loop = substitute(step.loop, self.sorts) if step.loop is not None else None
         return N.Fill(step.hist, tuple(substitute(v, self.sorts) for v in step.values), loop,
                       step.label)
 
-    def copy_step(self, step: N.Step) -> N.Step:
+    def copy_step(self, step: N.Step) -> N.Step | None:
+        if isinstance(step, N.Record):
+            return None
         if isinstance(step, N.Fill):
             self.histograms.append(self.histograms[step.hist])
             return N.Fill(len(self.histograms) - 1, step.values, step.loop, step.label)
         return step
+
+    def record(self, cmd: A.Print | A.Save, region: str) -> N.Record:
+        """`save NAME csv v1, v2, ...` / `print ["label"] v1 v2 ...`: one row per event."""
+        if isinstance(cmd, A.Save):
+            if cmd.format != "csv" or not cmd.values:
+                raise Unsupported("'save' without 'csv' and values")
+            if any(t.kind == "save" and t.name == cmd.name for t in self.records):
+                self.error(f"'save {cmd.name}' appears twice: both would write {cmd.name}.csv",
+                           cmd.span, "E291", "give each save its own name")
+                raise _Recovered()
+            kind, name, label = "save", cmd.name, None
+        else:
+            kind, name, label = "print", region, cmd.label
+        values = tuple(self.num(v) for v in cmd.values)
+        for v in values:
+            self.check_event(v, cmd.span)
+        columns = tuple(self.expr_text(v) for v in cmd.values)
+        self.records.append(N.Table(name, kind, columns, region, label))
+        return N.Record(len(self.records) - 1, values, f"[{kind}] {name}")
+
+    def expr_text(self, e: A.Expr) -> str:
+        """The source text of `e` (one line), else its canonical form."""
+        sp = e.span
+        if sp.line and sp.line == sp.end_line and sp.line <= len(self.text.lines) \
+                and sp.end_column > sp.column:
+            text = self.text.lines[sp.line - 1][sp.column - 1:sp.end_column - 1].strip()
+            if text:
+                return text
+        from adlc.frontend.printer import format_expr
+        return format_expr(e)
 
     def bin_edges(self, cmd: A.BinEdges) -> list[N.SearchBin]:
         value = self.num(cmd.value)
