@@ -215,21 +215,10 @@ class Lowerer:
         for cmd in obj.commands:
             self.scope = _Scope(names, alias, members=True)
             if isinstance(cmd, (A.Select, A.Reject)):
-                pred = self.cond(cmd.cond)
-                if isinstance(cmd, A.Reject):
-                    pred = make("not", (pred,), (), "bool")
-                if free_elems(pred):
-                    self.error("an un-indexed collection in a COMB criterion must be reduced",
-                               cmd.span, "E220")
-                preds.append(pred)
-            elif isinstance(cmd, (A.Histo, A.Print)):
-                continue
-            else:
+                preds.append(self.tuple_criterion(cmd, "a COMB"))
+            elif not isinstance(cmd, (A.Histo, A.Print)):
                 raise Unsupported(f"'{type(cmd).__name__}' in a COMB object")
-        pred = N.TRUE
-        for p in preds:
-            pred = p if pred is N.TRUE else make("and", (pred, p), (), "bool")
-        return make("comb", (*members, pred), (), "coll")
+        return make("comb", (*members, _conjunction(preds)), (), "coll")
 
     def lower_composite(self, comp: A.Composite) -> Node:
         """learn-adl `composite`: candidate tuples of `take disjoint(a x, b y)` (distinct
@@ -261,22 +250,20 @@ class Lowerer:
             if isinstance(cmd, A.Member):
                 cand = local[cmd.name] = self.vec(cmd.value)
             elif isinstance(cmd, (A.Select, A.Reject)):
-                pred = self.cond(cmd.cond)
-                if isinstance(cmd, A.Reject):
-                    pred = make("not", (pred,), (), "bool")
-                if free_elems(pred):
-                    self.error("an un-indexed collection in a composite criterion must be "
-                               "reduced", cmd.span, "E220",
-                               "use any(), all(), size(), sum(), min() or max()")
-                preds.append(pred)
-            elif isinstance(cmd, (A.Histo, A.Print)):
-                continue
-            else:
+                preds.append(self.tuple_criterion(cmd, "a composite"))
+            elif not isinstance(cmd, (A.Histo, A.Print)):
                 raise Unsupported(f"'{type(cmd).__name__}' in a composite")
-        pred = N.TRUE
-        for p in preds:
-            pred = p if pred is N.TRUE else make("and", (pred, p), (), "bool")
-        return make("composite", (*members, pred, cand), (comb.kind,), "coll")
+        return make("composite", (*members, _conjunction(preds), cand), (comb.kind,), "coll")
+
+    def tuple_criterion(self, cmd: A.Select | A.Reject, where: str) -> Node:
+        """One select/reject line of a COMB object or composite: a condition on the tuple."""
+        pred = self.cond(cmd.cond)
+        if isinstance(cmd, A.Reject):
+            pred = make("not", (pred,), (), "bool")
+        if free_elems(pred):
+            self.error(f"an un-indexed collection in {where} criterion must be reduced",
+                       cmd.span, "E220", "use any(), all(), size(), sum(), min() or max()")
+        return pred
 
     def quantify(self, pred: Node, span: Span) -> Node:
         """Wrap each comparison that reads an un-indexed second collection in allof/anyof."""
@@ -978,6 +965,13 @@ def _parse_default(text: str) -> A.Expr:
 
 class _Recovered(Exception):
     """An error was recorded; the caller substitutes a placeholder and carries on."""
+
+
+def _conjunction(preds: list[Node]) -> Node:
+    pred = N.TRUE
+    for p in preds:
+        pred = p if pred is N.TRUE else make("and", (pred, p), (), "bool")
+    return pred
 
 
 def negate(e: A.Expr) -> A.Expr:
