@@ -139,17 +139,22 @@ def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str 
 
 @main.command()
 @click.argument("analysis", type=click.Path(dir_okay=False))
-@click.option("--stage", type=click.Choice(["ast", "ir", "opt", "code"]), default="ir",
-              show_default=True)
+@click.option("--stage", type=click.Choice(["ast", "ir", "opt", "code"]), default=None,
+              help="ir: as lowered; opt: optimised [default: ir, or opt with --dump-after].")
 @click.option("--backend", default="numba", show_default=True)
 @click.option("--format", "schema", default="nanoaod", show_default=True,
               help="Input format the code is generated for.")
-def dump(analysis: str, stage: str, backend: str, schema: str) -> None:
-    """Print the AST, the IR or the generated code of an analysis."""
+@click.option("--dump-after", default=None, metavar="PASS",
+              help="With --stage opt: the IR after this optimiser pass (e.g. fold_constants).")
+def dump(analysis: str, stage: str | None, backend: str, schema: str,
+         dump_after: str | None) -> None:
+    """Print the AST, the IR (as lowered, or optimised) or the generated code of an analysis."""
     from adlc import driver
 
     try:
-        click.echo(driver.dump(analysis, stage=stage, backend=backend, schema=schema), nl=False)
+        stage = stage or ("opt" if dump_after else "ir")
+        click.echo(driver.dump(analysis, stage=stage, backend=backend, schema=schema,
+                               dump_after=dump_after), nl=False)
     except AdlError as error:
         _fail(error)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks

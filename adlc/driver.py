@@ -1,17 +1,21 @@
 """What `adlc run` and `adlc dump` do: parse, check, lower, generate, compile, execute, write.
 
 Public API:
-  compile_analysis(path_or_source, *, schema, backend="numba", file=None) -> (Program, GeneratedModule)
+  compile_analysis(path_or_source, *, schema, backend="numba", file=None,
+                   optimise=True) -> (Program, GeneratedModule)
   run_analysis(analysis, inputs, *, schema=None, chunk_size, max_events, jobs, backend,
-               progress=None, tree=None, cutlang_compat=False, schema_file=None) -> RunResult
+               progress=None, tree=None, cutlang_compat=False, schema_file=None,
+               optimise=True) -> RunResult
   run_command(analysis, inputs, *, outdir, schema, chunk_size, max_events, jobs, backend,
               plots, force, optimise, quiet, cutlang_compat, tree, progress,
               schema_file) -> RunResult
-  dump(analysis, *, stage, backend, schema) -> str       # stage: ast | ir | opt | code
+  dump(analysis, *, stage, backend, schema, dump_after=None) -> str  # ast | ir | opt | code
+  optimise_program(program, *, optimise=True, dump_after=None) -> Program
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -42,6 +46,26 @@ def lower_file(analysis: str | Path, *, cutlang_compat: bool = False):
     return lower(tree, source, cutlang_compat=cutlang_compat)
 
 
+def optimise_program(program, *, optimise: bool = True, dump_after: str | None = None):
+    """`program` after the optimiser (adlc.opt.PIPELINE), or as it is with `optimise=False`.
+    With ADLC_DEBUG set, the IR is verified after each pass and the passes' times and
+    counters go to stderr."""
+    if not optimise:
+        return program
+    from adlc.opt import OptContext
+    from adlc.opt import optimise as run_pipeline
+
+    debug = bool(os.environ.get("ADLC_DEBUG"))
+    ctx = OptContext()
+    program = run_pipeline(program, ctx, dump_after=dump_after, verify=debug)
+    if debug:
+        for name, seconds in ctx.timings.items():
+            print(f"adlc: opt {name}: {seconds * 1e3:.2f} ms", file=sys.stderr)
+        stats = ", ".join(f"{k}={v}" for k, v in ctx.stats.items() if v)
+        print(f"adlc: opt stats: {stats or 'nothing changed'}", file=sys.stderr)
+    return program
+
+
 def _schema(schema):
     from adlc.runtime.schemas import Schema, get_schema
 
@@ -51,16 +75,18 @@ def _schema(schema):
 
 
 def compile_analysis(analysis: str | Path, *, schema=None, backend: str = "numba",
-                     cutlang_compat: bool = False):
-    """(Program, GeneratedModule) for an ADL file and an input schema."""
+                     cutlang_compat: bool = False, optimise: bool = True):
+    """(Program, GeneratedModule) for an ADL file and an input schema; the Program is the
+    optimised one unless `optimise=False`."""
     from adlc.backends import get_backend
 
-    program = lower_file(analysis, cutlang_compat=cutlang_compat)
+    program = optimise_program(lower_file(analysis, cutlang_compat=cutlang_compat),
+                               optimise=optimise)
     return program, get_backend(backend).generate(program, _schema(schema))
 
 
 def _prepare(analysis, inputs, *, schema, backend, tree, cutlang_compat, program=None,
-             schema_file=None):
+             schema_file=None, optimise=True):
     """(GeneratedModule, InputSet). Analysis errors come before any file is opened, and bad
     inputs before anything is compiled. `schema_file`: a TOML schema (docs/schemas.md), which
     also names the tree unless `tree` does."""
@@ -70,6 +96,7 @@ def _prepare(analysis, inputs, *, schema, backend, tree, cutlang_compat, program
 
     if program is None:
         program = lower_file(analysis, cutlang_compat=cutlang_compat)
+    program = optimise_program(program, optimise=optimise)
     if schema_file is not None:
         if schema:
             from adlc.errors import AdlUsageError
@@ -86,12 +113,14 @@ def _prepare(analysis, inputs, *, schema, backend, tree, cutlang_compat, program
 def run_analysis(analysis: str | Path, inputs, *, schema=None, chunk_size: int = 200_000,
                  max_events: int | None = None, jobs: int = 1, backend: str = "numba",
                  progress=None, tree: str | None = None, cutlang_compat: bool = False,
-                 schema_file=None):
-    """Compile `analysis` and run it over `inputs` (paths or globs); the merged RunResult."""
+                 schema_file=None, optimise: bool = True):
+    """Compile `analysis` and run it over `inputs` (paths or globs); the merged RunResult.
+    `optimise=False` skips the optimiser (`adlc run --no-opt`)."""
     from adlc.runtime.execute import execute
 
     gen, input_set = _prepare(analysis, inputs, schema=schema, backend=backend, tree=tree,
-                              cutlang_compat=cutlang_compat, schema_file=schema_file)
+                              cutlang_compat=cutlang_compat, schema_file=schema_file,
+                              optimise=optimise)
     return execute(gen, input_set, chunk_size=chunk_size, max_events=max_events, jobs=jobs,
                    progress=progress)
 
@@ -140,7 +169,7 @@ def run_command(analysis, inputs, *, outdir=None, schema=None, chunk_size=200_00
     check_outdir(outdir, analysis=stem, plots=plots, overwrite=force)
     gen, input_set = _prepare(analysis, inputs, schema=schema, backend=backend, tree=tree,
                               cutlang_compat=cutlang_compat, program=program,
-                              schema_file=schema_file)
+                              schema_file=schema_file, optimise=optimise)
     if progress is None:
         progress = not quiet and sys.stderr.isatty()
     total = input_set.num_entries if max_events is None else min(max_events,
@@ -167,8 +196,18 @@ def run_command(analysis, inputs, *, outdir=None, schema=None, chunk_size=200_00
     return result
 
 
-def dump(analysis, *, stage: str = "ir", backend: str = "numba", schema: str = "nanoaod") -> str:
-    """The AST, IR (`ir`/`opt`: no optimiser passes yet, so the same) or generated code."""
+def dump(analysis, *, stage: str = "ir", backend: str = "numba", schema: str = "nanoaod",
+         dump_after: str | None = None) -> str:
+    """The AST, the IR as lowered (`ir`), the optimised IR (`opt`; with `dump_after`, the IR
+    after that optimiser pass) or the generated code (of the optimised IR)."""
+    if dump_after is not None:
+        from adlc.errors import AdlUsageError
+        from adlc.opt import check_pass_name
+
+        check_pass_name(dump_after)
+        if stage != "opt":
+            raise AdlUsageError.one("--dump-after shows the IR after an optimiser pass",
+                                    hint="use it with --stage opt")
     if stage == "ast":
         tree, _ = _parse(analysis)
         try:
@@ -180,7 +219,10 @@ def dump(analysis, *, stage: str = "ir", backend: str = "numba", schema: str = "
     if stage in ("ir", "opt"):
         from adlc.ir.printer import print_program
 
-        return print_program(lower_file(analysis))
+        program = lower_file(analysis)
+        if stage == "opt":
+            program = optimise_program(program, dump_after=dump_after)
+        return print_program(program)
     if stage == "code":
         _, gen = compile_analysis(analysis, schema=schema, backend=backend)
         return gen.source

@@ -19,7 +19,8 @@ _OLD_INDEX = re.compile(r"^(.*[A-Za-z].*?)_(-?\d+)$")
 
 def normalise(analysis: A.Analysis) -> A.Analysis:
     defined = _defined_names(analysis)
-    collections = set(COLLECTIONS) | {i.name for i in analysis.items
+    # METLV_0 is METLV[0], the MET four-vector, in CutLang's old index syntax.
+    collections = set(COLLECTIONS) | {"METLV"} | {i.name for i in analysis.items
                                       if isinstance(i, (A.ObjectDef, A.Composite))}
 
     def old_index(node):

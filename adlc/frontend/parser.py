@@ -32,7 +32,7 @@ from adlc.frontend.transform import LineTransformer
 
 # Readable names for the grammar's terminals, for "expected ..." messages.
 _TERMINAL_NAMES = {
-    "NAME": "a name", "NUMBER": "a number", "NEG_NUMBER": "a number", "STRING": 'a "string"',
+    "NAME": "a name", "DASHED_NAME": "a name", "NUMBER": "a number", "NEG_NUMBER": "a number", "STRING": 'a "string"',
     "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "LBRACE": "`{`",
     "RBRACE": "`}`", "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`", "CMP_OP": "a comparison",
     "RANGE_OP": "`[]` or `][`", "PLUS": "`+`", "MINUS": "`-`", "MUL_OP": "`*` or `/`",

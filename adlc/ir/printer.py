@@ -42,7 +42,10 @@ def print_program(prog: Program) -> str:
         fixed = f" fixed {list(h.fixed)} entries {h.fixed_entries}" if h.fixed is not None else ""
         out.append(f"histogram #{i} {h.name} {h.title} {axes}{fixed}")
     for region in prog.regions:
-        out.append(f"region {region.name}")
+        shared = getattr(region, "prefix_gates", 0)  # adlc.opt.share_selection_prefixes
+        note = (f"    # first {shared} cuts/weights shared with region "
+                f"{prog.regions[region.prefix_source].name}" if shared else "")
+        out.append(f"region {region.name}{note}")
         for step in region.steps:
             if isinstance(step, Cut):
                 out.append(f"  cut {number(step.cond)}    # {step.label}")

@@ -24,7 +24,16 @@ from adlc.frontend import ast as A
 from adlc.frontend.names import COLLECTIONS
 from adlc.ir import nodes as N
 from adlc.ir.nodes import Node, make
+from adlc.runtime.schemas import canonical_event_name
 from adlc.semantic.labels import SourceText
+
+# Event quantities whose branch each input format names (runtime/schemas.py, `event`).
+SCHEMA_EVENT_KEYS = frozenset({"runno", "lbno", "eventno", "metsig"})
+# Object commands that rescale the candidates' momenta: which quantity they scale.
+RESCALES = {"applyPTF": "pT", "scalePT": "pT", "applyEF": "E", "scaleE": "E"}
+# What `save NAME` writes for each event: its numbers (0 where the input format has none).
+EVENT_ID_KEYS = ("runno", "lbno", "eventno")
+EVENT_ID_COLUMNS = ("runNo", "lbNo", "eventNo")
 
 ATTRIBUTES = frozenset({
     "pT", "eta", "phi", "m", "q", "E", "P", "pz", "rap", "theta", "absEta", "flavor", "BTag",
@@ -97,6 +106,7 @@ class Lowerer:
         self.spans: dict[Node, Span] = {}
         self.chosen: dict[Node, None] = {}  # placeholders chosen so far in the region
         self.sorts: dict[Node, Node] = {}        # collection -> its sorted version, in a region
+        self.in_region = False
         self.leaked_sorts: dict[Node, Node] = {}
         self.region_sorts: dict[str, dict[Node, Node]] = {}
         self.countsformats: dict[str, A.CountsFormat] = {}
@@ -108,7 +118,7 @@ class Lowerer:
 
     # --- top level -------------------------------------------------------------------------
     def run(self) -> N.Program:
-        for item in self.analysis.items:
+        for item in dependency_order(self.analysis.items):
             try:
                 if isinstance(item, A.ObjectDef):
                     self.objects[item.name] = self.lower_object(item)
@@ -173,6 +183,20 @@ class Lowerer:
         preds = []
         for cmd in obj.commands:
             self.scope = _Scope(frozenset(names), elem(parent))
+            if (isinstance(cmd, A.Select) and isinstance(cmd.cond, A.Call)
+                    and cmd.cond.func in RESCALES):
+                # the criteria so far select, then the survivors' momenta are rescaled and
+                # the later criteria see the new values
+                parent = self.rescale(self.filtered(parent, preds), cmd.cond)
+                preds = []
+                continue
+            if isinstance(cmd, A.Select) and (summed := self.object_sum(cmd.cond, names)):
+                # `select sum(-jets) > 0` (CMS-SUS-19-006's MHT): the object becomes one
+                # candidate, the (negated) vector sum, kept when its pT passes the comparison
+                negated, op, limit = summed
+                parent = make("vsumobj", (self.filtered(parent, preds),), (negated,), "coll")
+                preds = [self.cmp(op, make("attr", (elem(parent),), ("pT",)), self.num(limit))]
+                continue
             if isinstance(cmd, (A.Select, A.Reject)):
                 cond = cmd.cond
                 pred = self.cond(cond)
@@ -187,12 +211,42 @@ class Lowerer:
                 continue  # object-level histos/prints have no effect on the physics
             else:
                 raise Unsupported(f"'{type(cmd).__name__}' in an object")
+        return self.filtered(parent, preds)
+
+    @staticmethod
+    def object_sum(cond: A.Expr, names: set[str]):
+        """(negated, comparison, limit) for `sum(coll) OP x` / `sum(-coll) OP x` on the
+        object's own collection, else None."""
+        if not (isinstance(cond, A.Binary) and cond.op in COMPARISONS
+                and isinstance(cond.left, A.Call) and cond.left.func == "sum"
+                and len(cond.left.args) == 1):
+            return None
+        arg = cond.left.args[0]
+        negate = isinstance(arg, A.Unary) and arg.op == "-"
+        inner = arg.operand if negate else arg
+        if isinstance(inner, A.Name) and inner.id in names:
+            return negate, cond.op, cond.right
+        return None
+
+    @staticmethod
+    def filtered(parent: Node, preds: list[Node]) -> Node:
         if not preds:
             return parent
         pred = preds[0]
         for p in preds[1:]:
             pred = make("and", (pred, p), (), "bool")
         return make("filter", (parent, pred), (), "coll")
+
+    def rescale(self, parent: Node, call: A.Call) -> Node:
+        """`applyPTF(f)`/`scalePT(f)`: pT times f (eta, phi, mass kept); `applyEF(f)`/
+        `scaleE(f)`: the whole four-vector times f (so E, pT and mass). f may depend on the
+        candidate (a table of pT and eta, say)."""
+        if len(call.args) != 1:
+            self.error(f"{call.func} takes one factor", call.span, "E242",
+                       f"write select {call.func}(1.05) or {call.func}(table(pT(jets)))")
+            raise _Recovered()
+        factor = self.num(call.args[0])
+        return make("rescale", (parent, factor), (RESCALES[call.func],), "coll")
 
     def lower_comb(self, obj: A.ObjectDef, comb: A.Comb) -> Node:
         """`COMB(a[-1] b[-2]) alias x`: the summed four-vectors of the member tuples passing
@@ -297,6 +351,13 @@ class Lowerer:
         # keeps it inside the region (and the regions inheriting it); CutLang's sort leaks
         # into later regions (quirk 24), reproduced with cutlang_compat.
         self.sorts = dict(self.leaked_sorts) if self.compat else {}
+        self.in_region = True
+        try:
+            return self.lower_region_commands(region)
+        finally:
+            self.in_region = False
+
+    def lower_region_commands(self, region: A.Region) -> N.Region:
         steps: list[N.Step] = []
         bins: list[N.SearchBin] = []
         uses: dict[str, int] = {}
@@ -454,8 +515,9 @@ class Lowerer:
     def record(self, cmd: A.Print | A.Save, region: str) -> N.Record:
         """`save NAME csv v1, v2, ...` / `print ["label"] v1 v2 ...`: one row per event."""
         if isinstance(cmd, A.Save):
-            if cmd.format != "csv" or not cmd.values:
-                raise Unsupported("'save' without 'csv' and values")
+            event_list = not cmd.format and not cmd.values
+            if not event_list and (cmd.format != "csv" or not cmd.values):
+                raise Unsupported(f"'save' with format {cmd.format!r}")
             if any(t.kind == "save" and t.name == cmd.name for t in self.records):
                 self.error(f"'save {cmd.name}' appears twice: both would write {cmd.name}.csv",
                            cmd.span, "E291", "give each save its own name")
@@ -463,10 +525,16 @@ class Lowerer:
             kind, name, label = "save", cmd.name, None
         else:
             kind, name, label = "print", region, cmd.label
-        values = tuple(self.num(v) for v in cmd.values)
-        for v in values:
-            self.check_event(v, cmd.span)
-        columns = tuple(self.expr_text(v) for v in cmd.values)
+        if isinstance(cmd, A.Save) and event_list:
+            # `save NAME`: the list of events that reach it, NAME.csv with their numbers
+            # (CutLang writes a ROOT file of them; docs/cutlang-differences.md)
+            values = tuple(make("evq", (), (key, "or0"), "num") for key in EVENT_ID_KEYS)
+            columns = EVENT_ID_COLUMNS
+        else:
+            values = tuple(self.num(v) for v in cmd.values)
+            for v in values:
+                self.check_event(v, cmd.span)
+            columns = tuple(self.expr_text(v) for v in cmd.values)
         self.records.append(N.Table(name, kind, columns, region, label))
         return N.Record(len(self.records) - 1, values, f"[{kind}] {name}")
 
@@ -557,6 +625,11 @@ class Lowerer:
         node = self.expr(e)
         if node.type == "num":
             return node
+        if node.op == "extcoll" and self.in_region and node.args and node.args[0].type == "coll":
+            # CutLang's userfuncA in a region (`select fmegajets(jets) == 2`): the result
+            # replaces its input collection for the rest of the region; the value is its size
+            self.sorts[node.args[0]] = node
+            return make("size", (node,), (), "num")
         if node.type == "bool":
             return make("b2n", (node,), (), "num")
         raise self.type_error(e, "a number", node)
@@ -693,6 +766,9 @@ class Lowerer:
         if name in self.regions or name in self.histolists:
             self.error(f"{name!r} is a region/histoList, not a value", e.span, "E241")
             raise _Recovered()
+        key = canonical_event_name(name)
+        if key in SCHEMA_EVENT_KEYS:  # runNo, lbNo, eventNo, MetSig: the schema names the branch
+            return make("evq", (), (key,), "num")
         return make("branch", (), (name,), "num")  # event-level branch (ADL.md §8.7)
 
     def index(self, e: A.Index) -> Node:
@@ -718,6 +794,9 @@ class Lowerer:
         if op in ("~=", "~!"):
             return self.optimise(e)
         a, b = self.expr(e.left), self.expr(e.right)
+        if op == "+" and a.type == "coll" and b.type == "coll":
+            # CutLang `object leps : eles + muons`: one collection after the other (a Union)
+            return make("union", (a, b), (), "coll")
         if op in ("+", "-") and (a.type in ("vec", "obj") or b.type in ("vec", "obj")):
             va, vb = self.to_vec(a, e.left), self.to_vec(b, e.right)
             if op == "-":
@@ -753,6 +832,22 @@ class Lowerer:
         lo, hi = self.scope.slices.pop(coll, (N.const(0.0), N.const(-1.0)))
         return make("reduce", (coll, body, lo, hi), (kind,), "num")
 
+    def collection_sum(self, arg: A.Expr) -> Node | None:
+        """`sum(coll)` is the four-vector sum of the collection, `sum(-coll)` its negative
+        (ADL.md §5.5, MHT); None when `arg` is no whole collection (a number to add up)."""
+        negate = isinstance(arg, A.Unary) and arg.op == "-"
+        inner = arg.operand if negate else arg
+        if not isinstance(inner, (A.Name, A.Union)):
+            return None
+        try:
+            coll = self.expr(inner)
+        except _Recovered:
+            return None
+        if coll.type != "coll":
+            return None
+        total = make("vec_csum", (coll,), (), "vec")
+        return make("vec_neg", (total,), (), "vec") if negate else total
+
     def any_all(self, kind: str, arg: A.Expr, e: A.Expr) -> Node:
         """learn-adl `any(cond)`/`all(cond)` over the one un-indexed collection in `cond`
         (a slice of it included): true if some / every element passes; over no element,
@@ -778,6 +873,8 @@ class Lowerer:
         if f == "size" and len(args) == 1:
             coll = self.coll(args[0])
             return make("size", (coll,), (), "num")
+        if f == "sum" and len(args) == 1 and (vsum := self.collection_sum(args[0])):
+            return vsum
         if f in REDUCERS and len(args) == 1:
             body = self.num(args[0])
             return self.reduce(f, body, e)
@@ -795,6 +892,12 @@ class Lowerer:
             return make("reduce", (coll, make("attr", (elem(coll),), ("pT",)), N.const(0.0),
                                    N.const(-1.0)), ("sum",), "num")
         if f in ("dR", "dPhi", "dEta") and len(args) == 2:
+            xs = [self.expr(a) for a in args]
+            if f != "dR" and all(x.type == "num" and x.op != "met" for x in xs):
+                # adl2tnm `dPhi(cj.Phi, MET.Phi)`: the difference of two angles (or etas)
+                zero = N.const(0.0)
+                ends = [zero, xs[0], zero, xs[1]] if f == "dPhi" else [xs[0], zero, xs[1], zero]
+                return make("func", tuple(ends), (f,), "num")
             ends = []
             for a in args:
                 x = as_particle(self.expr(a))
@@ -824,6 +927,8 @@ class Lowerer:
         spec = _stdlib_lookup(f)
         if spec is not None:
             return self.external(spec, e)
+        if f == "applyHM" and len(args) == 1:
+            return self.hit_and_miss(args[0], e)
         if f.startswith("f") and f[1:2].isupper():
             self.error(f"unknown external function {f!r}", e.span, "E242",
                        "register it with --functions (docs/functions.md)")
@@ -836,6 +941,23 @@ class Lowerer:
                 return make("attr", (x,), (f,), "num")
         self.error(f"unknown function {f!r} with {len(args)} argument(s)", e.span, "E242")
         raise _Recovered()
+
+    def hit_and_miss(self, arg: A.Expr, e: A.Call) -> Node:
+        """`applyHM(eff(...) == 1)`: pass with probability eff (`== 0`: the misses instead),
+        drawn from a counter-based generator of (run, event, object index, call site), so a
+        rerun, any chunking and any -j give the same choices (ADL.md §6)."""
+        ok = (isinstance(arg, A.Binary) and arg.op == "==" and isinstance(arg.right, A.Number)
+              and arg.right.value in (0, 1))
+        if not ok:
+            self.error("applyHM takes an efficiency compared with 1 (keep the hits) or 0 "
+                       "(keep the misses)", e.span, "E244",
+                       "write applyHM(table(pT(jets)) == 1)")
+            raise _Recovered()
+        prob = self.num(arg.left)
+        site = e.span.line * 4096 + e.span.column  # the same command draws the same numbers
+        keep_hits = arg.right.value == 1
+        cand = () if self.scope.cand is None else (self.scope.cand,)
+        return make("hitmiss", (prob, *cand), (site, keep_hits), "bool")
 
     def table(self, t: A.Table, e: A.Call) -> Node:
         """A table used as a function: the value of the first row whose ranges contain every
@@ -863,7 +985,7 @@ class Lowerer:
             self.error(f"{spec.signature()} cannot take {len(e.args)} argument(s)", e.span,
                        "E242")
             raise _Recovered()
-        if spec.returns != "scalar":
+        if spec.returns not in ("scalar", "collection"):
             raise Unsupported(f"external function {spec.name} returning a {spec.returns}")
         args = list(e.args) + [_parse_default(text) for text in
                                spec.defaults[len(e.args) - spec.min_args:]]
@@ -875,6 +997,8 @@ class Lowerer:
                 nodes.append(self.coll(a))
             else:
                 nodes.append(self.num(a))
+        if spec.returns == "collection":  # `take fmegajets(jets)`: objects made per event
+            return make("extcoll", tuple(nodes), (spec.name, spec.impl, *spec.params), "coll")
         return make("extcall", tuple(nodes), (spec.name, spec.impl, *spec.params), "num")
 
     def attribute(self, f: str, arg: A.Expr, e: A.Expr) -> Node:
@@ -908,20 +1032,56 @@ class Lowerer:
         raise _Recovered()
 
 
+def dependency_order(items):
+    """The file's items, each after the objects, defines and tables it names (adl2tnm files
+    may use an object defined further down; `adlc check` warns, E407). A stable topological
+    sort: file order wherever it already works, and for cycles (reported elsewhere)."""
+    named = {getattr(i, "name", None): k for k, i in enumerate(items)
+             if isinstance(i, (A.ObjectDef, A.Define, A.Composite, A.Table))}
+    deps = []
+    for k, item in enumerate(items):
+        refs = {named.get(n.id) for n in A.walk(item) if isinstance(n, A.Name)}
+        refs |= {named.get(n.func) for n in A.walk(item) if isinstance(n, A.Call)}
+        deps.append(sorted(r for r in refs if r is not None and r > k))
+    if not any(deps):
+        return list(items)
+    order: list[int] = []
+    state = [0] * len(items)  # 0 new, 1 on the stack, 2 placed
+    for root in range(len(items)):
+        stack = [(root, iter(deps[root]))]
+        if state[root]:
+            continue
+        state[root] = 1
+        while stack:
+            k, it = stack[-1]
+            nxt = next((d for d in it if state[d] == 0), None)
+            if nxt is None:
+                stack.pop()
+                state[k] = 2
+                order.append(k)
+            else:
+                state[nxt] = 1
+                stack.append((nxt, iter(deps[nxt])))
+    return [items[k] for k in order]
+
+
 def as_particle(node: Node) -> Node:
     """`MET` where a particle is expected (adl2tnm `MET.phi`, `dphi(jets[0], MET)`) is the
     missing-momentum four-vector METLV[0]."""
+    if node.op == "neg" and node.args[0].op == "met":  # `dphi(photons[0], -MET)`
+        return make("vec_neg", (make("metlv", (), (), "vec"),), (), "vec")
     return make("metlv", (), (), "vec") if node.op == "met" else node
 
 
 def substitute(root: Node, mapping: dict[Node, Node]) -> Node:
     """`root` rebuilt with every node in `mapping` replaced (not inside the replacements)."""
     done: dict[Node, Node] = {}
+    results = set(mapping.values())
     for n in N.walk(root):
         if n in mapping:
             done[n] = mapping[n]
             continue
-        if n.op == "sorted":  # already the sorted version of a collection
+        if n.op == "sorted" or n in results:  # already the replacement of a collection
             done[n] = n
             continue
         args = tuple(done.get(a, a) for a in n.args)

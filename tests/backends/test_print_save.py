@@ -156,6 +156,6 @@ def test_save_errors(tmp_path):
     f.write_text("region r\n  select MET > 0\n  save a csv MET\n  save a csv MET\n")
     with pytest.raises(AdlError, match="E291|twice"):
         lower_file(f)
-    f.write_text("region r\n  select MET > 0\n  save a\n")
-    with pytest.raises(AdlError, match="not supported"):
+    f.write_text("region r\n  select MET > 0\n  save a\n  save a\n")  # event lists too
+    with pytest.raises(AdlError, match="E291|twice"):
         lower_file(f)

@@ -31,7 +31,7 @@ MATH = {"abs": "abs", "sqrt": "np.sqrt", "cos": "np.cos", "sin": "np.sin", "tan"
 BASE_NEEDS = {"e", "p", "pz", "rap", "theta", "abseta"}
 ORIGIN = "_origin"       # hidden attribute: which input object a candidate is (disjoint)
 ORIGIN_STRIDE = 1e9      # origin = base collection number * stride + index in the event
-CODEGEN_VERSION = "1"
+CODEGEN_VERSION = "2"
 
 
 @dataclass
@@ -93,6 +93,11 @@ class _Gen:
         self.tables: dict[tuple, str] = {}       # table attrs -> global array name
         # placeholder (slot/member) -> (index variable, whether it may be unresolved: -1)
         self.bound: dict[Node, tuple[str, bool]] = {}
+        # collections whose objects' four-vectors sit in p4x{k}.. during a scan (scan_p4)
+        self.p4_live: dict[Node, int] = {}
+        self.view: dict[Node, tuple[Node, str]] = {}   # filter/sorted -> (root, index list)
+        self.p4_alloc: set[int] = set()
+        self.alloc_end = 0       # where late allocations go (before the event loop)
 
     # --- small helpers -------------------------------------------------------------------
     def emit(self, text: str) -> None:
@@ -142,7 +147,9 @@ class _Gen:
                     self.needs[n.args[0].args[0]].add(n.attrs[0])
                 elif n.op == "vec_obj":
                     self.needs[n.args[0].args[0]].update(("pT", "eta", "phi", "m"))
-                elif n.op == "extcall":
+                elif n.op == "vec_csum":
+                    self.needs[n.args[0]].update(("pT", "eta", "phi", "m"))
+                elif n.op in ("extcall", "extcoll"):
                     for kind, a in zip(n.attrs[2:], n.args, strict=True):
                         if kind == "collection":
                             self.needs[a].update(("pT", "eta", "phi", "m"))
@@ -155,6 +162,12 @@ class _Gen:
                     self.needs[p] |= self.needs[c]
             elif c.op == "sorted":
                 self.needs[c.args[0]] |= self.needs[c]
+            elif c.op == "vsumobj":
+                self.needs[c.args[0]] |= {"pT", "eta", "phi", "m"}
+            elif c.op == "rescale":  # new kinematics from the old pT, eta, phi, m
+                self.needs[c.args[0]] |= {a for a in self.needs[c]
+                                          if (S.canonical_attribute(a) or a) not in DERIVED_KIN}
+                self.needs[c.args[0]] |= {"pT", "eta", "phi", "m"}
             elif c.op == "comb":
                 for m in c.args[:-1]:
                     self.needs[m.args[0]] |= {"pT", "eta", "phi", "m"} | (
@@ -180,6 +193,26 @@ class _Gen:
     def buf(self, c: Node, attr: str) -> str:
         return f"c{self.coll_id[c]}_{''.join(ch if ch.isalnum() else '_' for ch in attr)}"
 
+    def at(self, c: Node, attr: str, idx: str) -> str:
+        """Attribute `attr` of object `idx` of collection `c`. Input collections, and filtered
+        or sorted views of them (index lists), are read in place from the input arrays;
+        only derived kinematics (E, p, ...) and built collections (unions, combinations)
+        have per-event buffers."""
+        root, ix = self.view.get(c, (c, None))
+        if ix is not None:
+            idx = f"{ix}[{idx}]"
+        if root.op == "base" and not _buffered(attr):
+            cs = self.schema.collection(root.attrs[0])
+            if cs is None:  # reported by coll_schema
+                return "0.0"
+            return self.base_value(root, cs, attr, self.coll_id[root], idx)
+        return f"{self.buf(root, attr)}[{idx}]"
+
+    def position(self, c: Node, idx: str) -> str:
+        """Where object `idx` of `c` sits in the storage of c's root collection."""
+        ix = self.view.get(c, (c, None))[1]
+        return idx if ix is None else f"{ix}[{idx}]"
+
     def alloc(self, order: list[Node]) -> None:
         for c in order:
             k = self.coll_id[c]
@@ -188,10 +221,18 @@ class _Gen:
                 if cs is None:
                     continue
                 self.emit(f"mx{k} = _maxcount({self.col(cs.offsets_key)})")
-            elif c.op in ("filter", "sorted"):
+            elif c.op == "vsumobj":
+                self.emit(f"mx{k} = 1")
+            elif c.op in ("filter", "sorted", "rescale"):
                 self.emit(f"mx{k} = mx{self.coll_id[c.args[0]]}")
                 if c.op == "sorted":
                     self.emit(f"sk{k} = np.zeros(mx{k} + 1)")
+                if c.op in VIEWS:  # an index list into the storage of its parent's root
+                    self.view[c] = (self.view.get(c.args[0], (c.args[0], None))[0], f"ix{k}")
+                    self.emit(f"ix{k} = np.zeros(mx{k} + 1, np.int64)")
+            elif c.op == "extcoll":  # at most max(2, its inputs' sizes) objects
+                inputs = [f"mx{self.coll_id[a]}" for a in c.args if a.type == "coll"]
+                self.emit(f"mx{k} = max(2, {' + '.join(inputs) or '0'})")
             elif c.op in ("comb", "composite"):
                 members = c.args[:-1] if c.op == "comb" else c.args[:-2]
                 self.emit(f"mx{k} = " + " * ".join(f"mx{self.coll_id[m.args[0]]}"
@@ -199,7 +240,8 @@ class _Gen:
             else:
                 self.emit(f"mx{k} = " + " + ".join(f"mx{self.coll_id[p]}" for p in c.args))
             for a in sorted(self.needs[c]):
-                self.emit(f"{self.buf(c, a)} = np.zeros(mx{k} + 1)")
+                if c.op not in VIEWS and (c.op != "base" or _buffered(a)):
+                    self.emit(f"{self.buf(c, a)} = np.zeros(mx{k} + 1)")
             if c in self.p4_colls:
                 for a in ("px", "py", "pz", "e"):
                     self.emit(f"{self.buf(c, '_' + a)} = np.zeros(mx{k} + 1)")
@@ -221,11 +263,12 @@ class _Gen:
             off = self.col(cs.offsets_key)
             self.emit(f"o{k} = {off}[ev]")
             self.emit(f"n{k} = {off}[ev + 1] - o{k}")
-            if needs:  # a collection only counted (`size(leptons)`) copies nothing
+            buffered = [a for a in needs if _buffered(a)]
+            if buffered:  # the rest is read in place (`at`)
                 self.emit(f"for j in range(n{k}):")
                 self.ind += 1
-                for a in needs:
-                    self.emit(f"{self.buf(c, a)}[j] = {self.base_value(c, cs, a, k, needs)}")
+                for a in buffered:
+                    self.emit(f"{self.buf(c, a)}[j] = {self.base_value(c, cs, a, k)}")
                 self.ind -= 1
         elif c.op == "filter":
             parent, pred = c.args
@@ -237,12 +280,26 @@ class _Gen:
             ok = self.cond(pred)
             self.emit(f"if {ok}:")
             self.ind += 1
-            for a in needs:
-                self.emit(f"{self.buf(c, a)}[n{k}] = {self.buf(parent, a)}[{var}]")
+            self.emit(f"ix{k}[n{k}] = {self.position(parent, var)}")
             self.emit(f"n{k} += 1")
             self.ind -= 1
             self.pop()
             del self.loops[parent]
+        elif c.op == "extcoll":
+            self.materialise_external(c, k, needs)
+        elif c.op == "rescale":
+            self.materialise_rescaled(c, k, needs)
+        elif c.op == "vsumobj":  # one candidate: the (negated) vector sum of the collection
+            total = N.make("vec_csum", (c.args[0],), (), "vec")
+            if c.attrs[0]:
+                total = N.make("vec_neg", (total,), (), "vec")
+            vec = self.vec(total)
+            self.emit(f"n{k} = 1")
+            for a in needs:
+                if a not in VEC_FUNCS:
+                    self.fail(f"attribute {a!r} of a vector sum is not defined", c)
+                    continue
+                self.emit(f"{self.buf(c, a)}[0] = {VEC_FUNCS[a]}({', '.join(vec)})")
         elif c.op == "comb":
             self.materialise_comb(c, k, needs)
         elif c.op == "composite":
@@ -257,18 +314,20 @@ class _Gen:
                     self.emit(f"for j in range(n{pk}):")
                     self.ind += 1
                     for a in needs:
-                        self.emit(f"{self.buf(c, a)}[n{k} + j] = {self.buf(p, a)}[j]")
+                        self.emit(f"{self.buf(c, a)}[n{k} + j] = {self.at(p, a, 'j')}")
                     self.ind -= 1
                 self.emit(f"n{k} += n{pk}")
 
     def tuple_loops(self, members, exclude=(), mode: str = "comb",
-                    origins=()) -> list[str]:
+                    origins=(), unordered: frozenset = frozenset()) -> list[str]:
         """Open nested loops giving each placeholder an object: members of one collection
         are distinct, in increasing order within one placeholder number (an unordered
         tuple) and for COMB members (quirk 23); indices in `exclude` ([(coll, var)]) are
         skipped. `mode` "disjoint" (learn-adl) is COMB's rule plus: members of different
         collections in `origins` pairs are never the same object; "cartesian" takes every
-        combination. Returns the loop variables; the caller closes the loops (self.ind)."""
+        combination. Placeholders in `unordered` (different numbers, but the scanned value
+        is symmetric in them: `symmetric_slots`) are also taken in increasing order.
+        Returns the loop variables; the caller closes the loops (self.ind)."""
         out: list[str] = []
         for i, m in enumerate(members):
             coll = m.args[0]
@@ -277,15 +336,16 @@ class _Gen:
             start = "0"
             for prev, pv in zip(members[:i], out, strict=True):
                 if mode != "cartesian" and prev.args[0] is coll and (
-                        m.op == "member" or prev.attrs[0] == m.attrs[0]):
+                        m.op == "member" or prev.attrs[0] == m.attrs[0]
+                        or (prev in unordered and m in unordered)):
                     start = f"{pv} + 1"
             self.emit(f"for {var} in range({start}, {n}):")
             self.ind += 1
             clash = [pv for prev, pv in zip(members[:i], out, strict=True)
                      if prev.args[0] is coll and prev.attrs[0] != m.attrs[0]
-                     and m.op == "slot"]
+                     and m.op == "slot" and not (prev in unordered and m in unordered)]
             clash += [v for c, v in exclude if c is coll]
-            same = [f"{self.buf(prev.args[0], ORIGIN)}[{pv}] != {self.buf(coll, ORIGIN)}[{var}]"
+            same = [f"{self.at(prev.args[0], ORIGIN, pv)} != {self.at(coll, ORIGIN, var)}"
                     for prev, pv in zip(members[:i], out, strict=True)
                     if (prev, m) in origins]
             if same:
@@ -297,6 +357,31 @@ class _Gen:
             out.append(var)
             self.bound[m] = (var, False)
         return out
+
+    def scan_p4(self, roots, members) -> None:
+        """Each object's four-vector once per event, before a scan over tuples of `members`,
+        instead of once per tuple it is in (the tuples read p4x{k}.. via `p4_live`)."""
+        members = set(members)
+        colls: list[Node] = []
+        for root in roots:
+            for node in _walk_values(root):
+                if node.op == "vec_obj" and node.args[0] in members \
+                        and node.args[0].args[0] not in colls:
+                    colls.append(node.args[0].args[0])
+        for c in colls:
+            k = self.coll_id[c]
+            names = [f"p4{a}{k}" for a in "xyze"]
+            if k not in self.p4_alloc:
+                self.p4_alloc.add(k)
+                for name in names:
+                    self.lines.insert(self.alloc_end, f"    {name} = np.zeros(mx{k} + 1)")
+                    self.alloc_end += 1
+            var = self.new("k")
+            self.emit(f"for {var} in range(n{k}):")
+            self.emit(f"    {', '.join(f'{b}[{var}]' for b in names)} = _ptetaphim("
+                      + ", ".join(self.at(c, a, var) for a in ("pT", "eta", "phi", "m"))
+                      + ")")
+            self.p4_live[c] = k
 
     def materialise_sorted(self, c: Node, k: int, needs: list[str]) -> None:
         """`sort KEY(coll) ascend|descend`: a stable sort of the collection by the key."""
@@ -315,13 +400,70 @@ class _Gen:
         order = self.new("order")
         self.emit(f"{order} = np.argsort(sk{k}[:n{k}], kind='mergesort')")
         self.emit(f"for j in range(n{k}):")
+        self.emit(f"    ix{k}[j] = {self.position(parent, f'{order}[j]')}")
+
+    def materialise_rescaled(self, c: Node, k: int, needs: list[str]) -> None:
+        """applyPTF / applyEF: each candidate's pT (and for E its mass too) times its factor;
+        derived kinematics (E, p, pz, ...) from the new values."""
+        parent, factor = c.args
+        p = self.coll_id[parent]
+        var = self.new("k")
+        self.emit(f"n{k} = n{p}")
+        self.emit(f"for {var} in range(n{p}):")
+        self.loops[parent] = var
+        self.push()
+        f = self.new("f")
+        self.emit(f"{f} = {self.ex(factor)}")
+        old = {a: self.at(parent, a, var) for a in ("pT", "eta", "phi", "m")}
+        new = dict(old, pT=f"{old['pT']} * {f}")
+        if c.attrs[0] == "E":
+            new["m"] = f"{old['m']} * {f}"
         for a in needs:
-            self.emit(f"    {self.buf(c, a)}[j] = {self.buf(parent, a)}[{order}[j]]")
+            canon = S.canonical_attribute(a) or a
+            if a in new:
+                value = new[a]
+            elif canon in DERIVED_KIN:
+                value = f"_kin({new['pT']}, {new['eta']}, {new['phi']}, {new['m']}, " \
+                        f"{DERIVED_KIN[canon]})"
+            else:
+                value = self.at(parent, a, var)
+            self.emit(f"{self.buf(c, a)}[{var}] = {value}")
+        self.pop()
+        del self.loops[parent]
+
+    def materialise_external(self, c: Node, k: int, needs: list[str]) -> None:
+        """A collection made by an external function (fmegajets): its px, py, pz, E arrays;
+        kept as they are for functions that take the collection (fMR), so no precision is
+        lost going through pT, eta, phi, m."""
+        comp = tuple(self.new(p) for p in ("qx", "qy", "qz", "qe"))
+        call = self.extcall(c)
+        self.emit(f"{', '.join(comp)} = {call}")
+        self.emit(f"n{k} = min(len({comp[0]}), mx{k} + 1)")
+        self.emit(f"for j in range(n{k}):")
+        self.ind += 1
+        for a in needs:
+            if a not in VEC_FUNCS:
+                self.fail(f"attribute {a!r} of objects made by {c.attrs[0]} is not defined "
+                          "(they are four-vectors)", c)
+                continue
+            self.emit(f"{self.buf(c, a)}[j] = {VEC_FUNCS[a]}("
+                      + ", ".join(f"{q}[j]" for q in comp) + ")")
+        if c in self.p4_colls:
+            for q, a in zip(comp, ("px", "py", "pz", "e"), strict=True):
+                self.emit(f"{self.buf(c, '_' + a)}[j] = {q}[j]")
+        self.ind -= 1
+        if c in self.p4_colls:
+            key = N.make("p4arrays", (c,), (), "p4arrays")
+            self.scopes[-1][key] = tuple(f"{self.buf(c, '_' + a)}[:n{k}]"
+                                         for a in ("px", "py", "pz", "e"))
 
     def materialise_comb(self, c: Node, k: int, needs: list[str]) -> None:
         *members, pred = c.args
+        total = N.make("vec_sum", tuple(N.make("vec_obj", (m,), (), "vec") for m in members),
+                       (), "vec")
         self.emit(f"n{k} = 0")
         ind = self.ind
+        self.scan_p4([pred, total] if any(a in VEC_FUNCS for a in needs) else [pred], members)
         self.tuple_loops(members)
         self.push()
         ok = self.cond(pred)
@@ -331,8 +473,7 @@ class _Gen:
         for a in needs:
             if a in VEC_FUNCS:
                 if vec is None:
-                    vec = self.vec(N.make("vec_sum", tuple(N.make("vec_obj", (m,), (), "vec")
-                                                         for m in members), (), "vec"))
+                    vec = self.vec(total)
                 value = f"{VEC_FUNCS[a]}({', '.join(vec)})"
             elif a in COMB_SUMS:
                 value = " + ".join(self.attr(N.make("attr", (m,), (a,))) for m in members)
@@ -342,6 +483,7 @@ class _Gen:
             self.emit(f"{self.buf(c, a)}[n{k}] = {value}")
         self.emit(f"n{k} += 1")
         self.pop()
+        self.p4_live.clear()
         for m in members:
             del self.bound[m]
         self.ind = ind
@@ -384,33 +526,35 @@ class _Gen:
         return "0.0"
 
     def base_value(self, c: Node, cs: S.CollectionSchema, attr: str, k: int,
-                   needs: list[str]) -> str:
+                   j: str = "j") -> str:
+        """Attribute `attr` of object `j` (an index expression) of input collection `c`."""
         if attr == ORIGIN:  # which object this is: base collection and index in it
-            return f"{float(k) * ORIGIN_STRIDE!r} + j"
+            return f"({float(k) * ORIGIN_STRIDE!r} + {j})"
         ref = S.resolve_attribute(self.schema, c.attrs[0], attr)
         canon = S.canonical_attribute(attr) or attr
         if ref is None:
-            if attr.startswith(cs.prefix):  # direct branch read: Muon_tightId(Muon)
-                return f"np.float64({self.col(attr)}[o{k} + j])"
+            if cs.prefix:  # direct branch read, exactly (ADL.md §8.7): Muon_tightId(Muon),
+                # btagDeepB(Jet) is Jet_btagDeepB; a missing branch fails when the file is read
+                branch = attr if attr.startswith(cs.prefix) else cs.prefix + attr
+                return f"np.float64({self.col(branch)}[o{k} + {j}])"
             self.fail(f"collection {c.attrs[0]!r} has no attribute {attr!r} in the input "
                       f"format {self.schema.name!r}")
             return "0.0"
         if ref.kind == "branch":
-            return f"np.float64({self.col(ref.branch)}[o{k} + j])"
+            return f"np.float64({self.col(ref.branch)}[o{k} + {j}])"
         if ref.kind == "fixed":
             return _num(ref.value)
         if canon in DERIVED_KIN:
-            args = ", ".join(self.base_value(c, cs, a, k, needs)
-                             for a in ("pT", "eta", "phi", "m"))
+            args = ", ".join(self.base_value(c, cs, a, k, j) for a in ("pT", "eta", "phi", "m"))
             return f"_kin({args}, {DERIVED_KIN[canon]})"
         if canon == "pdgid":
             pdg = S.PDG_CODES.get(cs.name, 0)
-            return f"-{float(pdg)!r} * {self.base_value(c, cs, 'q', k, needs)}"
+            return f"(-{float(pdg)!r} * {self.base_value(c, cs, 'q', k, j)})"
         if canon == "btag":
-            flav = self.base_value(c, cs, "flavor", k, needs)
+            flav = self.base_value(c, cs, "flavor", k, j)
             return f"(1.0 if {flav} > {S.BTAG_THRESHOLD!r} else 0.0)"
         if canon == "index":
-            return "np.float64(j)"
+            return f"np.float64({j})"
         self.fail(f"attribute {attr!r} of {c.attrs[0]!r} is not implemented")
         return "0.0"
 
@@ -437,10 +581,16 @@ class _Gen:
             return _num(n.attrs[0])
         if op == "bool":
             return "True" if n.attrs[0] else "False"
-        if op == "met":
-            return f"_met({self.col('MET_pt')}[ev], {self.col('MET_phi')}[ev])"
+        if op == "met":  # |METLV|: the vector is built once, whether MET or METLV asks first
+            return self.vec(N.make("metlv", (), (), "vec"))[3]
         if op == "branch":
             return f"np.float64({self.col(n.attrs[0])}[ev])"
+        if op == "hitmiss":
+            return self.hit_and_miss(n)
+        if op == "evq":
+            if n.attrs[-1] == "or0" and n.attrs[0] not in self.schema.event:
+                return "0.0"  # an event list (`save NAME`) where the format lacks a number
+            return f"np.float64({self.col(self.event_branch(n))}[ev])"
         if op == "arith":
             a, b = self.ex(n.args[0]), self.ex(n.args[1])
             o = n.attrs[0]
@@ -485,14 +635,14 @@ class _Gen:
                 return f"({lo} <= {v} and {v} <= {hi})"
             return f"({v} <= {lo} or {v} >= {hi})"
         if op in ("and", "or"):
-            return f"({self.ex(n.args[0])} {op} {self.ex(n.args[1])})"
+            return self.logic(n)
         if op == "not":
             return f"(not {self.ex(n.args[0])})"
         if op == "size":
             return f"np.float64(n{self.coll_id[n.args[0]]})"
         if op == "attr":
             return self.attr(n)
-        if op in ("vec_obj", "vec_sum", "vec_neg", "metlv"):
+        if op in ("vec_obj", "vec_sum", "vec_neg", "metlv", "vec_csum"):
             return self.vec(n)
         if op == "vattr":
             px, py, pz, e = self.ex(n.args[0])
@@ -509,6 +659,44 @@ class _Gen:
             return self.optimise(n)
         self.fail(f"IR node {op!r} has no numba implementation", n)
         return "0.0"
+
+    def hit_and_miss(self, n: Node) -> str:
+        """applyHM: the hits (u < efficiency) or the misses, u from _hm_uniform."""
+        site, keep_hits = n.attrs
+        prob = self.ex(n.args[0])
+        index = self.obj_index(n.args[1])[1] if len(n.args) > 1 else "-1"
+        # Delphes has an event number but no run number: the run then counts as 0
+        run = (f"{self.col(self.schema.event['runno'])}[ev]" if "runno" in self.schema.event
+               else "0")
+        event = f"{self.col(self.event_branch(N.make('evq', (), ('eventno',))))}[ev]"
+        u = self.new("u")
+        self.emit(f"{u} = _hm_uniform({run}, {event}, {index}, {site})")
+        return f"({u} < {prob})" if keep_hits else f"(not ({u} < {prob}))"
+
+    def event_branch(self, n: Node) -> str:
+        """The branch holding event quantity `n` (runNo, eventNo, MetSig, ...) in this format."""
+        branch = self.schema.event.get(n.attrs[0])
+        if branch is None:
+            self.fail(f"the input format {self.schema.name!r} has no {n.attrs[0]!r} branch; "
+                      "name it in a schema file ([event] section, docs/schemas.md)", n)
+            return "MET_pt"
+        return branch
+
+    def logic(self, n: Node) -> str:
+        """`a and b`, `a or b`: b is computed only where it decides (a pair's mass only for
+        opposite charges), unless it holds a ~= search, which binds its placeholders
+        whatever a is. The values are pure, so only the time changes."""
+        a = self.ex(n.args[0])
+        right = n.args[1]
+        if any(x.op == "optimise" for x in _walk_values(right)):
+            return f"({a} {n.op} {self.ex(right)})"
+        res = self.new("c")
+        self.emit(f"{res} = {a}")
+        self.emit(f"if {res}:" if n.op == "and" else f"if not {res}:")
+        self.push()
+        self.emit(f"{res} = {self.ex(right)}")
+        self.pop()
+        return res
 
     def obj_index(self, obj: Node) -> tuple[Node, str, bool]:
         """(collection, index variable, may be out of range)."""
@@ -532,7 +720,7 @@ class _Gen:
     def attr(self, n: Node) -> str:
         coll, i, check = self.obj_index(n.args[0])
         k = self.coll_id[coll]
-        value = f"{self.buf(coll, n.attrs[0])}[{i}]"
+        value = self.at(coll, n.attrs[0], i)
         if check and n.args[0].op == "slot":  # unresolved placeholder (quirk 21)
             return f"({value} if {i} >= 0 else {UNRESOLVED!r})"
         if check:  # out of range reads 0 (quirk 5)
@@ -548,7 +736,7 @@ class _Gen:
         if n.op == "vec_obj":
             coll, i, check = self.obj_index(n.args[0])
             k = self.coll_id[coll]
-            vals = [f"{self.buf(coll, a)}[{i}]" for a in ("pT", "eta", "phi", "m")]
+            vals = [self.at(coll, a, i) for a in ("pT", "eta", "phi", "m")]
             if check and n.args[0].op == "slot":  # unresolved placeholder (quirk 21)
                 self.emit(f"if {i} >= 0:")
                 self.emit(f"    {lhs} = _ptetaphim({', '.join(vals)})")
@@ -559,6 +747,8 @@ class _Gen:
                 self.emit(f"    {lhs} = _ptetaphim({', '.join(vals)})")
                 self.emit("else:")
                 self.emit(f"    {lhs} = 0.0, 0.0, 0.0, 0.0")
+            elif coll in self.p4_live:  # computed once per object before this scan
+                self.emit(f"{lhs} = " + ", ".join(f"p4{a}{k}[{i}]" for a in "xyze"))
             else:
                 self.emit(f"{lhs} = _ptetaphim({', '.join(vals)})")
         elif n.op == "metlv":
@@ -566,6 +756,16 @@ class _Gen:
             self.emit(f"{x}, {y} = _metxy(np.float64({self.col('MET_pt')}[ev]), "
                       f"np.float64({self.col('MET_phi')}[ev]))")
             self.emit(f"{lhs} = {x}, {y}, 0.0, math.sqrt({x} * {x} + {y} * {y})")
+        elif n.op == "vec_csum":  # the vector sum of a whole collection
+            k, var = self.coll_id[n.args[0]], self.new("k")
+            comp = tuple(self.new(p) for p in ("qx", "qy", "qz", "qe"))
+            self.emit(f"{lhs} = 0.0, 0.0, 0.0, 0.0")
+            self.emit(f"for {var} in range(n{k}):")
+            self.emit(f"    {', '.join(comp)} = _ptetaphim("
+                      + ", ".join(self.at(n.args[0], a, var)
+                                  for a in ("pT", "eta", "phi", "m")) + ")")
+            self.emit(f"    {lhs} = " + ", ".join(f"{a} + {b}"
+                                              for a, b in zip(names, comp, strict=True)))
         elif n.op == "vec_neg":
             src = self.ex(n.args[0])
             self.emit(f"{lhs} = " + ", ".join(f"-{s}" for s in src))
@@ -625,7 +825,10 @@ class _Gen:
             self.emit(f"{p} = -1")
         exclude = [(c, var) for c, var in self.chosen]
         ind = self.ind
-        loop_vars = self.tuple_loops(slots, exclude)
+        # the last tuple scanned depends on the order of the scan: all of them then
+        unordered = frozenset() if last else symmetric_slots(value, slots)
+        self.scan_p4([value], slots)
+        loop_vars = self.tuple_loops(slots, exclude, unordered=unordered)
         self.push()
         d = self.new("d")
         self.emit(f"{d} = abs({self.ex(value)} - {t})")
@@ -638,6 +841,7 @@ class _Gen:
             self.emit(f"    {p} = {v}")
         self.pop()
         self.ind = ind
+        self.p4_live.clear()
         for m, p in zip(slots, picks, strict=True):
             var = self.region_slots[m]
             self.emit(f"{var} = {p}")
@@ -704,7 +908,7 @@ class _Gen:
         var = self.new("k")
         self.emit(f"for {var} in range(n{k}):")
         self.emit(f"    {', '.join(f'{b}[{var}]' for b in bufs)} = _ptetaphim("
-                  + ", ".join(f"{self.buf(c, a)}[{var}]" for a in ("pT", "eta", "phi", "m"))
+                  + ", ".join(self.at(c, a, var) for a in ("pT", "eta", "phi", "m"))
                   + ")")
         out = tuple(f"{b}[:n{k}]" for b in bufs)
         self.scopes[-1][key] = out
@@ -775,13 +979,15 @@ class _Gen:
         layout.n_table_cols = col0
         body_start = len(self.lines)
         self.alloc(order)
+        self.alloc_end = len(self.lines)
         self.emit("for ev in range(nev):")
         self.push()
         for c in order:
             self.materialise(c)
         row = 0
         nbin = 0
-        for region in self.prog.regions:
+        self.plan_prefixes()
+        for ri, region in enumerate(self.prog.regions):
             info = {"name": region.name, "row0": row, "labels": ["all Events"],
                     "bin0": nbin, "bin_labels": [b.label for b in region.bins], "hists": []}
             self.emit(f"# region {region.name}")
@@ -790,6 +996,7 @@ class _Gen:
             self.start_slots(region)
             self.count(row)
             row += 1
+            gate = 0  # cuts and weights so far: the steps that change (ok, w)
             for step in region.steps:
                 if isinstance(step, N.Record):  # print/save: a row per event, no cutflow row
                     self.emit("if ok:")
@@ -798,6 +1005,12 @@ class _Gen:
                     self.pop()
                     continue
                 info["labels"].append(step.label)
+                if isinstance(step, (N.Cut, N.Weight)):
+                    gate += 1
+                    if self.reuse_gate(region, gate, row):
+                        self.save_gate(ri, gate)
+                        row += 1
+                        continue
                 self.emit("if ok:")
                 self.push()
                 if isinstance(step, N.Cut):
@@ -817,6 +1030,8 @@ class _Gen:
                     self.fill(step, hist_offsets[step.hist])
                     info["hists"].append(step.hist)
                 self.pop()
+                if isinstance(step, (N.Cut, N.Weight)):
+                    self.save_gate(ri, gate)
                 row += 1
             if region.bins:
                 self.emit("matched = False")
@@ -849,6 +1064,36 @@ class _Gen:
         if self.diags:
             raise AdlSemanticError(self.diags)
         return GeneratedModule(source, "kernel", layout, self.schema.missing_reads_zero)
+
+    # --- shared selection prefixes (adlc.opt.share_selection_prefixes) --------------------
+    def plan_prefixes(self) -> None:
+        """How many gate states (ok, w after each cut/weight) of each region later regions
+        reuse: a region marked `prefix_gates=m, prefix_source=p` copies p's first m."""
+        self.gate_saves: dict[int, int] = {}
+        for region in self.prog.regions:
+            m = getattr(region, "prefix_gates", 0)
+            if m:
+                p = region.prefix_source
+                self.gate_saves[p] = max(self.gate_saves.get(p, 0), m)
+
+    def save_gate(self, ri: int, gate: int) -> None:
+        """After gate `gate` of region number `ri`, keep its state for the regions sharing it
+        (at event level, so the variables exist on every path)."""
+        if gate <= self.gate_saves.get(ri, 0):
+            self.emit(f"ok_r{ri}_{gate}, w_r{ri}_{gate} = ok, w")
+
+    def reuse_gate(self, region: N.Region, gate: int, row: int) -> bool:
+        """Gate `gate` of a region sharing its prefix: the source region's state instead of
+        evaluating the cut again; the row is still counted. False past the shared prefix."""
+        if gate > getattr(region, "prefix_gates", 0):
+            return False
+        p = region.prefix_source
+        self.emit(f"ok, w = ok_r{p}_{gate}, w_r{p}_{gate}")
+        self.emit("if ok:")
+        self.ind += 1
+        self.count(row)
+        self.ind -= 1
+        return True
 
     def start_slots(self, region: N.Region) -> None:
         """Every placeholder of the region starts unresolved (-1) in each event."""
@@ -913,6 +1158,57 @@ class _Gen:
         if loop is not None:
             self.pop()
             del self.loops[loop]
+
+
+COMMUTATIVE = frozenset({"vec_sum", "minmaxn"})
+VIEWS = frozenset({"filter", "sorted"})   # collections kept as index lists, not copies
+
+
+def _buffered(attr: str) -> bool:
+    """Attributes of input objects computed into a per-event buffer once rather than at
+    every use: the derived kinematics (a cos, sin, sinh and sqrt each)."""
+    return (S.canonical_attribute(attr) or attr) in DERIVED_KIN
+
+
+def _canonical(root: Node, swap: dict[Node, Node]) -> Node:
+    """`root` with the placeholders in `swap` exchanged and the arguments of commutative
+    operations in a fixed order: equal results mean equal values, up to the rounding order
+    of a sum of three or more four-vectors. Nodes are interned, so `is` compares them."""
+    memo: dict[Node, Node] = {}
+    for node in _walk_values(root):
+        if node in swap:
+            memo[node] = swap[node]
+            continue
+        args = tuple(memo.get(a, a) for a in node.args)
+        if node.op in COMMUTATIVE or (node.op == "arith" and node.attrs[0] in ("+", "*")):
+            args = tuple(sorted(args, key=id))
+        memo[node] = N.make(node.op, args, node.attrs, node.type)
+    return memo[root]
+
+
+def symmetric_slots(value: Node, slots) -> frozenset[Node]:
+    """The placeholders of a `~=` scan that may be visited as unordered tuples (i < j < k)
+    instead of every ordering: those of one collection, each number used once, in which
+    `value` is symmetric (a trijet mass: m(j[-1] j[-2] j[-3])). The first strict best of
+    the ordered scan is then the same tuple, in increasing order: each unordered tuple's
+    first ordering in the scan is its increasing one (ADL.md 5.3; quirk 21)."""
+    numbers: dict[tuple[Node, object], int] = {}
+    for s in slots:
+        key = (s.args[0], s.attrs[0])
+        numbers[key] = numbers.get(key, 0) + 1
+    groups: dict[Node, list[Node]] = {}
+    for s in slots:
+        if s.op == "slot" and numbers[(s.args[0], s.attrs[0])] == 1:
+            groups.setdefault(s.args[0], []).append(s)
+    out: set[Node] = set()
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        base = _canonical(value, {})
+        # adjacent transpositions generate every permutation of the group
+        if all(_canonical(value, {a: b, b: a}) is base for a, b in zip(group, group[1:], strict=False)):
+            out.update(group)
+    return frozenset(out)
 
 
 def _bases(c: Node) -> frozenset[Node]:

@@ -184,4 +184,23 @@ def _kin(pt, eta, phi, m, which):
     if which == 4:
         return _v_theta(px, py, pz, e)
     return abs(eta)
+
+
+@njit(**_JIT)
+def _mix64(x):
+    # splitmix64's finaliser: every input bit flips about half of the output bits
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(**_JIT)
+def _hm_uniform(run, event, index, site):
+    """applyHM's number in [0, 1): a hash of (run, event, object index + 1, call site), so
+    the same event gets the same choices whatever the chunking or -j."""
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    x = np.uint64(0)
+    for v in (np.int64(run), np.int64(event), np.int64(index) + 1, np.int64(site)):
+        x = _mix64(x + golden + np.uint64(v))
+    return np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 '''
