@@ -52,6 +52,7 @@ class _Scope:
     countsformats: dict[str, A.CountsFormat] = field(default_factory=dict)
     everything: dict[str, A.Stmt] = field(default_factory=dict)
     lenient: bool = False
+    candidate_defines: set[str] = field(default_factory=set)  # learn-adl per-candidate
 
     def known(self) -> list[str]:
         return [*self.objects, *self.defines, *self.tables, *COLLECTIONS, *EVENT_NAMES]
@@ -99,6 +100,9 @@ def check_analysis(analysis: A.Analysis) -> list[Diagnostic]:
         name = getattr(item, "name", None)
         if isinstance(name, str) and not isinstance(item, (A.Info, A.Setting)):
             scope.everything.setdefault(name, item)
+        if isinstance(item, A.ObjectDef):
+            scope.candidate_defines |= {c.name for c in item.commands
+                                        if isinstance(c, A.DefineAttr)}
     for item in analysis.items:
         _check_item(item, scope, out)
         _declare(item, scope, out)
@@ -319,6 +323,8 @@ def _check_call(node: A.Call, scope: _Scope, out: list[Diagnostic]) -> None:
                                   f"not {count}", node.span, "E410"))
         return
     arity = _arity(func)
+    if arity is None and func in scope.candidate_defines and count == 1:
+        return  # `ptsq(goodjets[0])`: an object's per-candidate define
     if arity is None:
         later = scope.everything.get(func)
         if isinstance(later, A.Table):

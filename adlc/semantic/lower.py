@@ -85,6 +85,7 @@ class _Scope:
     members: bool = False                          # placeholders are COMB members here
     occurrences: dict = field(default_factory=dict)  # (coll, k) -> uses so far
     local: dict = field(default_factory=dict)     # composite member names -> nodes
+    attr_defs: dict = field(default_factory=dict)  # per-candidate defines -> their AST
 
 
 class Lowerer:
@@ -107,6 +108,8 @@ class Lowerer:
         self.chosen: dict[Node, None] = {}  # placeholders chosen so far in the region
         self.sorts: dict[Node, Node] = {}        # collection -> its sorted version, in a region
         self.in_region = False
+        # object -> (names of its candidate, its per-candidate defines): `ptsq(goodjets[0])`
+        self.object_attrs: dict[str, tuple[frozenset, dict[str, A.Expr]]] = {}
         self.leaked_sorts: dict[Node, Node] = {}
         self.region_sorts: dict[str, dict[Node, Node]] = {}
         self.countsformats: dict[str, A.CountsFormat] = {}
@@ -181,8 +184,15 @@ class Lowerer:
         if obj.take[0].binding:
             names.add(obj.take[0].binding)
         preds = []
+        attr_defs: dict[str, A.Expr] = {}
+        self.object_attrs[obj.name] = (frozenset(names), attr_defs)
         for cmd in obj.commands:
-            self.scope = _Scope(frozenset(names), elem(parent))
+            self.scope = _Scope(frozenset(names), elem(parent), attr_defs=attr_defs)
+            if isinstance(cmd, A.DefineAttr):
+                # learn-adl: a per-candidate attribute, evaluated where it is used
+                self.num(cmd.value)  # its errors are reported here, once
+                attr_defs[cmd.name] = cmd.value
+                continue
             if (isinstance(cmd, A.Select) and isinstance(cmd.cond, A.Call)
                     and cmd.cond.func in RESCALES):
                 # the criteria so far select, then the survivors' momenta are rescaled and
@@ -190,12 +200,19 @@ class Lowerer:
                 parent = self.rescale(self.filtered(parent, preds), cmd.cond)
                 preds = []
                 continue
-            if isinstance(cmd, A.Select) and (summed := self.object_sum(cmd.cond, names)):
-                # `select sum(-jets) > 0` (CMS-SUS-19-006's MHT): the object becomes one
-                # candidate, the (negated) vector sum, kept when its pT passes the comparison
-                negated, op, limit = summed
-                parent = make("vsumobj", (self.filtered(parent, preds),), (negated,), "coll")
-                preds = [self.cmp(op, make("attr", (elem(parent),), ("pT",)), self.num(limit))]
+            if isinstance(cmd, A.Select) and (made := self.object_result(cmd.cond, names)):
+                # CutLang's object-level forms that replace the object's candidates:
+                # `select sum(-jets) > 0` (CMS-SUS-19-006's MHT: one candidate, the negated
+                # vector sum) and `select fhemisphere(jets, 2, 3) == 2` (the function's
+                # objects). The comparison only makes the line a condition: it is not applied.
+                current = self.filtered(parent, preds)
+                if made[0] == "sum":
+                    parent = make("vsumobj", (current,), (made[1],), "coll")
+                else:
+                    self.scope = _Scope()
+                    call = self.expr(made[1])
+                    parent = substitute(call, {self.coll(obj.take[0].source): current})
+                preds = []
                 continue
             if isinstance(cmd, (A.Select, A.Reject)):
                 cond = cmd.cond
@@ -214,18 +231,24 @@ class Lowerer:
         return self.filtered(parent, preds)
 
     @staticmethod
-    def object_sum(cond: A.Expr, names: set[str]):
-        """(negated, comparison, limit) for `sum(coll) OP x` / `sum(-coll) OP x` on the
-        object's own collection, else None."""
+    def object_result(cond: A.Expr, names: set[str]):
+        """("sum", negated) for `sum(coll) OP x` / `sum(-coll) OP x` on the object's own
+        collection, ("call", the call) for `f(coll, ...) OP x` with `f` an external function
+        that makes a collection; else None."""
         if not (isinstance(cond, A.Binary) and cond.op in COMPARISONS
-                and isinstance(cond.left, A.Call) and cond.left.func == "sum"
-                and len(cond.left.args) == 1):
+                and isinstance(cond.left, A.Call) and cond.left.args):
             return None
-        arg = cond.left.args[0]
-        negate = isinstance(arg, A.Unary) and arg.op == "-"
-        inner = arg.operand if negate else arg
-        if isinstance(inner, A.Name) and inner.id in names:
-            return negate, cond.op, cond.right
+        call, arg = cond.left, cond.left.args[0]
+        if call.func == "sum" and len(call.args) == 1:
+            negated = isinstance(arg, A.Unary) and arg.op == "-"
+            inner = arg.operand if negated else arg
+            if isinstance(inner, A.Name) and inner.id in names:
+                return "sum", negated
+            return None
+        spec = _stdlib_lookup(call.func)
+        if (spec is not None and spec.returns == "collection" and isinstance(arg, A.Name)
+                and arg.id in names):
+            return "call", call
         return None
 
     @staticmethod
@@ -868,6 +891,8 @@ class Lowerer:
 
     def call(self, e: A.Call) -> Node:  # noqa: C901
         f, args = e.func, e.args
+        if len(args) == 1 and (attr := self.candidate_define(f, args[0])) is not None:
+            return attr
         if f in ATTRIBUTES and len(args) == 1:
             return self.attribute(f, args[0], e)
         if f == "size" and len(args) == 1:
@@ -941,6 +966,27 @@ class Lowerer:
                 return make("attr", (x,), (f,), "num")
         self.error(f"unknown function {f!r} with {len(args)} argument(s)", e.span, "E242")
         raise _Recovered()
+
+    def candidate_define(self, f: str, arg: A.Expr) -> Node | None:
+        """A learn-adl per-candidate define `f` of the object that `arg` is a candidate of:
+        its expression lowered with `arg` as the candidate; None if `f` is no such define."""
+        if isinstance(arg, A.This) and f in self.scope.attr_defs:
+            return self.num(self.scope.attr_defs[f])
+        for name, (names, defs) in self.object_attrs.items():
+            if f not in defs:
+                continue
+            cand = self.expr(arg)
+            if cand.type == "coll":
+                cand = elem(cand)
+            if cand.type != "obj" or cand.args[0] is not self.objects.get(name):
+                continue
+            saved = self.scope
+            self.scope = _Scope(names | {name}, cand, attr_defs=defs)
+            try:
+                return self.num(defs[f])
+            finally:
+                self.scope = saved
+        return None
 
     def hit_and_miss(self, arg: A.Expr, e: A.Call) -> Node:
         """`applyHM(eff(...) == 1)`: pass with probability eff (`== 0`: the misses instead),

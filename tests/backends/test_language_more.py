@@ -368,18 +368,50 @@ def test_object_made_of_the_negative_vector_sum(sample):
         object MHTLVobj
           take jetsmht
           select sum(-jetsmht) > 0
+        object hemis
+          take jetsmht
+          select fhemisphere(jetsmht, 2, 3) == 2
         define MHTLV = MHTLVobj[0]
         region r
           select size(MHTLVobj) >= 1
           select pT(MHTLV) > 50
           select phi(MHTLV) > 0
+        region h
+          select size(hemis) == 2
         """)
     sel = ev["Jet_pt"] > 30
     pt, phi = f64(ev["Jet_pt"][sel]), f64(ev["Jet_phi"][sel])
     px = -np.asarray(ak.sum(pt * np.cos(phi), axis=1))
     py = -np.asarray(ak.sum(pt * np.sin(phi), axis=1))
     mht = np.hypot(px, py)
-    one = mht > 0
+    one = np.ones(N_EVENTS, bool)  # the comparison is not applied: always one candidate
     two = one & (mht > 50)
     assert rows(result, "r") == [N_EVENTS, int(one.sum()), int(two.sum()),
                                  int((two & (np.arctan2(py, px) > 0)).sum())]
+    # the hemispheres object holds min(n, 2) objects, n the jets it was made from
+    n = np.asarray(ak.num(ev["Jet_pt"][sel]))
+    assert rows(result, "h") == [N_EVENTS, int((n >= 2).sum())]
+
+
+def test_per_candidate_define_in_an_object(sample):
+    """learn-adl: an indented `define` is an attribute of each candidate, usable by the
+    object's later lines and, from outside, as `ptsq(goodjets[0])` / `goodjets[1].ptsq`."""
+    _, _, ev = sample
+    result, _ = run(sample, "attrdef", """
+        object goodjets
+          take Jet
+          define ptsq = pt * pt
+          select ptsq > 900
+        region r
+          select size(goodjets) > 1
+          select ptsq(goodjets[0]) > 2500
+          select goodjets[1].ptsq > 1600
+        """)
+    pt = f64(ev["Jet_pt"])
+    good = pt[pt * pt > 900]
+    two = np.asarray(ak.num(good) > 1)
+    padded = ak.fill_none(ak.pad_none(good, 2), 0.0)
+    first = np.asarray(padded[:, 0]) ** 2 > 2500
+    second = np.asarray(padded[:, 1]) ** 2 > 1600
+    assert rows(result, "r") == [N_EVENTS, int(two.sum()), int((two & first).sum()),
+                                 int((two & first & second).sum())]

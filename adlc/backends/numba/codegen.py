@@ -10,6 +10,7 @@ bin and histogram accumulators.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adlc.errors import AdlSemanticError, Diagnostic
@@ -319,7 +320,8 @@ class _Gen:
                 self.emit(f"n{k} += n{pk}")
 
     def tuple_loops(self, members, exclude=(), mode: str = "comb",
-                    origins=(), unordered: frozenset = frozenset()) -> list[str]:
+                    origins=(), unordered: frozenset = frozenset(),
+                    hoist: Callable[[int], None] | None = None) -> list[str]:
         """Open nested loops giving each placeholder an object: members of one collection
         are distinct, in increasing order within one placeholder number (an unordered
         tuple) and for COMB members (quirk 23); indices in `exclude` ([(coll, var)]) are
@@ -327,6 +329,7 @@ class _Gen:
         collections in `origins` pairs are never the same object; "cartesian" takes every
         combination. Placeholders in `unordered` (different numbers, but the scanned value
         is symmetric in them: `symmetric_slots`) are also taken in increasing order.
+        `hoist(i)` emits code at the top of loop i (sums of the objects bound so far).
         Returns the loop variables; the caller closes the loops (self.ind)."""
         out: list[str] = []
         for i, m in enumerate(members):
@@ -356,7 +359,25 @@ class _Gen:
                 self.ind += 1
             out.append(var)
             self.bound[m] = (var, False)
+            if hoist is not None:
+                hoist(i)
         return out
+
+    def hoist_sums(self, value: Node, slots, depth: int) -> None:
+        """In a scan's loop `depth`, the leading terms of a four-vector sum of placeholders
+        (j[-1] + j[-2] of j[-1] j[-2] j[-3]) once all of them are bound and the rest is not:
+        the inner loop adds the last term only. `vec` reuses them; (a + b) + c rounds the
+        same either way."""
+        for node in _walk_values(value):
+            if node.op != "vec_sum" or len(node.args) < 3:
+                continue
+            depths = [slots.index(a.args[0]) if a.op == "vec_obj" and a.args[0] in slots
+                      else None for a in node.args]
+            if None in depths or max(depths) <= depth:
+                continue
+            for k in range(2, len(node.args)):
+                if max(depths[:k]) == depth:
+                    self.vec(N.make("vec_sum", node.args[:k], (), "vec"))
 
     def scan_p4(self, roots, members) -> None:
         """Each object's four-vector once per event, before a scan over tuples of `members`,
@@ -439,6 +460,8 @@ class _Gen:
         call = self.extcall(c)
         self.emit(f"{', '.join(comp)} = {call}")
         self.emit(f"n{k} = min(len({comp[0]}), mx{k} + 1)")
+        if not needs and c not in self.p4_colls:
+            return  # only counted
         self.emit(f"for j in range(n{k}):")
         self.ind += 1
         for a in needs:
@@ -770,7 +793,10 @@ class _Gen:
             src = self.ex(n.args[0])
             self.emit(f"{lhs} = " + ", ".join(f"-{s}" for s in src))
         else:
-            parts = [self.ex(a) for a in n.args]
+            head = self.lookup(N.make("vec_sum", n.args[:-1], (), "vec")) \
+                if n.op == "vec_sum" and len(n.args) > 2 else None
+            # a hoisted leading sum (hoist_sums): the same (a + b) + c, fewer additions here
+            parts = [head, self.ex(n.args[-1])] if head else [self.ex(a) for a in n.args]
             self.emit(f"{lhs} = " + ", ".join(" + ".join(p[c] for p in parts)
                                               for c in range(4)))
         self.scopes[-1][n] = names
@@ -828,7 +854,9 @@ class _Gen:
         # the last tuple scanned depends on the order of the scan: all of them then
         unordered = frozenset() if last else symmetric_slots(value, slots)
         self.scan_p4([value], slots)
-        loop_vars = self.tuple_loops(slots, exclude, unordered=unordered)
+        self.scopes.append({})  # the sums hoisted into the loops are valid inside them only
+        loop_vars = self.tuple_loops(slots, exclude, unordered=unordered,
+                                     hoist=lambda i: self.hoist_sums(value, slots, i))
         self.push()
         d = self.new("d")
         self.emit(f"{d} = abs({self.ex(value)} - {t})")
@@ -840,6 +868,7 @@ class _Gen:
         for p, v in zip(picks, loop_vars, strict=True):
             self.emit(f"    {p} = {v}")
         self.pop()
+        self.scopes.pop()
         self.ind = ind
         self.p4_live.clear()
         for m, p in zip(slots, picks, strict=True):
