@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := demo-out
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-gpu lint bench clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+# The CuPy backend on a GPU (skipped without CuPy or a device): pip install cupy-cuda12x first.
+test-gpu: $(STAMP)
+	$(BIN)/python -m pytest -q tests-gpu
+
 # Benchmarks (docs/performance.md, "Speed"): BENCH_EVENTS=1M (default), 5M or both;
 # BENCH_ARGS for benchmarks/run.py (--queries q1,q7 --repeat 5 ...); BENCH_PEERS=0 skips
 # making benchmarks/.venv-peers (coffea and ROOT for the peer rows).
@@ -41,7 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --events $(or $(BENCH_EVENTS),1M) $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check adlc stdlib tests
+	$(BIN)/ruff check adlc stdlib tests tests-gpu
 
 clean:
 	rm -rf $(VENV) $(DEMO) build dist *.egg-info .pytest_cache .ruff_cache

@@ -9,7 +9,8 @@ import importlib
 
 from adlc.errors import AdlUsageError
 
-BACKENDS: dict[str, str] = {"numba": "adlc.backends.numba"}
+BACKENDS: dict[str, str] = {"numba": "adlc.backends.numba", "numpy": "adlc.backends.numpy",
+                             "cupy": "adlc.backends.cupy"}
 
 
 def get_backend(name: str):

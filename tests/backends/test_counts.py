@@ -60,11 +60,12 @@ TITLES = {"estbg": '"Total estimated BG"', "obsdata": '"Observed data"'}
 
 
 @pytest.mark.parametrize(("chunk_size", "jobs"), [(200_000, 1), (97, 1), (250, 2)])
-def test_counts_histograms_added_once(sample, chunk_size, jobs):
+def test_counts_histograms_added_once(sample, chunk_size, jobs, backend):
     from adlc.driver import run_analysis
 
     result = run_analysis(sample / "counts.adl", [str(sample / "sample.root")],
-                          schema="nanoaod", chunk_size=chunk_size, jobs=jobs)
+                          schema="nanoaod", chunk_size=chunk_size, jobs=jobs,
+                          backend=backend)
     for region in ("SR", "child"):  # an inheriting region repeats its parent's counts
         reg = result.regions[region]
         assert set(reg.histograms) == set(EXPECTED)

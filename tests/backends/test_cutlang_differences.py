@@ -51,11 +51,11 @@ def sample(tmp_path_factory):
     return adl, path
 
 
-def _run(sample, compat: bool):
+def _run(sample, compat: bool, backend: str):
     from adlc.driver import run_analysis
 
     adl, path = sample
-    return run_analysis(adl, [path], cutlang_compat=compat)
+    return run_analysis(adl, [path], cutlang_compat=compat, backend=backend)
 
 
 def _expected_clean_counts(path, empty_partner_removes_all: bool) -> np.ndarray:
@@ -80,16 +80,16 @@ def _expected_clean_counts(path, empty_partner_removes_all: bool) -> np.ndarray:
     return np.concatenate([[0.0], inside, [float(np.sum(counts >= 20))]])
 
 
-def test_negative_literal_base_is_squared(sample) -> None:
+def test_negative_literal_base_is_squared(sample, backend: str) -> None:
     # `-3^2` is (-3)^2 = 9: the minus belongs to the number (a regression: Python's
     # `-3.0 ** 2` is -9).
-    result = _run(sample, compat=False)
+    result = _run(sample, compat=False, backend=backend)
     assert result.regions["literal"].cutflow[-1].raw == 3000
 
 
 @pytest.mark.parametrize("compat", [False, True])
-def test_cleaning_against_an_empty_collection(sample, compat: bool) -> None:
-    result = _run(sample, compat)
+def test_cleaning_against_an_empty_collection(sample, compat: bool, backend: str) -> None:
+    result = _run(sample, compat, backend)
     got = result.regions["cleaning"].histograms["hn"].values(flow=True)
     expected = _expected_clean_counts(sample[1], empty_partner_removes_all=compat)
     np.testing.assert_array_equal(got, expected)
@@ -99,7 +99,8 @@ def test_cleaning_against_an_empty_collection(sample, compat: bool) -> None:
 
 
 @pytest.mark.parametrize(("compat", "passing"), [(False, 3000), (True, 0)])
-def test_two_argument_min_max_on_a_tie(sample, compat: bool, passing: int) -> None:
+def test_two_argument_min_max_on_a_tie(sample, compat: bool, passing: int,
+                                      backend: str) -> None:
     # min(a, a) is a; CutLang's (a<b)*a + (a>b)*b gives 0 (MET is never 0 here).
-    result = _run(sample, compat)
+    result = _run(sample, compat, backend)
     assert result.regions["ties"].cutflow[-1].raw == passing

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import textwrap
 
 import numpy as np
@@ -98,7 +99,7 @@ region ext
 
 
 @pytest.fixture(scope="module")
-def external(sample):
+def external(sample, backend):
     from adlc.stdlib import load_module_functions, unregister
 
     d, _, _ = sample
@@ -106,9 +107,10 @@ def external(sample):
     plugin.write_text(PLUGIN)
     load_module_functions(plugin)
     try:
-        yield run(sample, "external", EXTERNAL)
+        yield run(sample, "external", EXTERNAL, backend=backend)
     finally:
         unregister("fTestPtSum")
+        sys.modules.pop("adlc_test_plugin", None)  # the next backend's run registers it again
 
 
 def test_external_functions_follow_the_calling_convention(sample, external):
@@ -200,8 +202,8 @@ region twoVars
 
 
 @pytest.fixture(scope="module")
-def tables(sample):
-    return run(sample, "tables", TABLES)
+def tables(sample, backend):
+    return run(sample, "tables", TABLES, backend=backend)
 
 
 def _lookup(rows, *values):
@@ -284,8 +286,8 @@ region unresolved
 
 
 @pytest.fixture(scope="module")
-def combinations(sample):
-    return run(sample, "combinations", COMBINATIONS)
+def combinations(sample, backend):
+    return run(sample, "combinations", COMBINATIONS, backend=backend)
 
 
 @pytest.fixture(scope="module")
@@ -389,8 +391,8 @@ def test_furthest_and_unresolved_placeholders(combinations, muon_events):
                                   expected)
 
 
-def test_furthest_in_cutlang_compat_keeps_the_last_tuple(sample, muon_events):
-    result = run(sample, "furthest_compat", """\
+def test_furthest_in_cutlang_compat_keeps_the_last_tuple(sample, muon_events, backend):
+    result = run(sample, "furthest_compat", backend=backend, adl="""\
         object muons
           take Muon
           select pT(Muon) > 5
@@ -434,8 +436,9 @@ region after
 
 
 @pytest.fixture(scope="module")
-def sorting(sample):
-    return run(sample, "sorting", SORT), run(sample, "sorting", SORT, cutlang_compat=True)
+def sorting(sample, backend):
+    return (run(sample, "sorting", SORT, backend=backend),
+            run(sample, "sorting", SORT, cutlang_compat=True, backend=backend))
 
 
 def test_sort_changes_indexing_for_later_commands_of_the_region_only(sample, sorting):

@@ -1,7 +1,8 @@
 """More of the CutLang dialect end to end: event quantities from the schema (runNo, eventNo),
 `METLV_0`, `sum(coll)` as a four-vector, `a + b` of collections, `dPhi` of two angles and
 `applyHM` hit and miss. Expectations are computed here with numpy/awkward (and, for applyHM,
-a pure-Python copy of the documented generator), independently of adlc."""
+a pure-Python copy of the documented generator), independently of adlc. Every test runs on
+the numba and the numpy backend (the `backend` fixture of conftest.py)."""
 
 from __future__ import annotations
 
@@ -31,13 +32,13 @@ def sample(tmp_path_factory):
     return d, path, events
 
 
-def run(sample, name: str, adl: str, **kw):
+def run(sample, backend: str, name: str, adl: str, **kw):
     from adlc.driver import run_analysis
 
     d, path, _ = sample
-    file = d / f"{name}.adl"
+    file = d / f"{name}-{backend}.adl"
     file.write_text(textwrap.dedent(adl).lstrip("\n"))
-    return run_analysis(file, [str(path)], schema="nanoaod", **kw), file
+    return run_analysis(file, [str(path)], schema="nanoaod", backend=backend, **kw), file
 
 
 def rows(result, region):
@@ -48,9 +49,9 @@ def f64(x):
     return ak.values_astype(x, np.float64)
 
 
-def test_event_numbers_come_from_the_schema(sample):
+def test_event_numbers_come_from_the_schema(sample, backend):
     _, _, ev = sample
-    result, _ = run(sample, "evq", """
+    result, _ = run(sample, backend, "evq", """
         region r
           select eventNo > 60003000
           select runNo == 194711
@@ -61,19 +62,19 @@ def test_event_numbers_come_from_the_schema(sample):
                                  int((passed & (run_no == 194711)).sum())]
 
 
-def test_metsig_needs_a_branch_the_file_has(sample):
+def test_metsig_needs_a_branch_the_file_has(sample, backend):
     from adlc.errors import AdlError
 
     with pytest.raises(AdlError, match="MET_significance"):
-        run(sample, "metsig", """
+        run(sample, backend, "metsig", """
             region r
               select MetSig > 2
             """)
 
 
-def test_old_index_of_metlv_is_the_met_vector(sample):
+def test_old_index_of_metlv_is_the_met_vector(sample, backend):
     _, _, ev = sample
-    result, _ = run(sample, "metlv0", """
+    result, _ = run(sample, backend, "metlv0", """
         region r
           select size(Jet) >= 1
           select dPhi(Jet_0, METLV_0) > 1.0
@@ -88,9 +89,9 @@ def test_old_index_of_metlv_is_the_met_vector(sample):
     assert rows(result, "r") == [N_EVENTS, int(has.sum()), int(second.sum()), int(third.sum())]
 
 
-def test_sum_of_a_collection_is_its_vector_sum(sample):
+def test_sum_of_a_collection_is_its_vector_sum(sample, backend):
     _, _, ev = sample
-    result, _ = run(sample, "mht", """
+    result, _ = run(sample, backend, "mht", """
         object jets
           take Jet
           select pT(Jet) > 30
@@ -111,9 +112,9 @@ def test_sum_of_a_collection_is_its_vector_sum(sample):
     assert rows(result, "r") == [N_EVENTS, int(first.sum()), int(second.sum())]
 
 
-def test_plus_of_two_collections_is_their_union(sample):
+def test_plus_of_two_collections_is_their_union(sample, backend):
     _, _, ev = sample
-    result, _ = run(sample, "plus", """
+    result, _ = run(sample, backend, "plus", """
         object eles
           take Electron
         object mus
@@ -126,9 +127,9 @@ def test_plus_of_two_collections_is_their_union(sample):
     assert rows(result, "r") == [N_EVENTS, int((n >= 2).sum())]
 
 
-def test_dphi_of_two_angles(sample):
+def test_dphi_of_two_angles(sample, backend):
     _, _, ev = sample
-    result, _ = run(sample, "dphiang", """
+    result, _ = run(sample, backend, "dphiang", """
         object jets
           take Jet j
           reject dPhi(j.phi, MET.phi) < 0.5
@@ -186,9 +187,9 @@ HM_ADL = """
     """
 
 
-def test_apply_hm_matches_the_documented_generator(sample):
+def test_apply_hm_matches_the_documented_generator(sample, backend):
     _, _, ev = sample
-    result, file = run(sample, "hm", HM_ADL)
+    result, file = run(sample, backend, "hm", HM_ADL)
     site_obj = call_site(file, "applyHM(eff(pT(Jet)) == 1)")
     site_mis = call_site(file, "applyHM(eff(pT(Jet)) == 0)")
     site_ev = call_site(file, "applyHM(eff(MET) == 1)")
@@ -215,18 +216,18 @@ def test_apply_hm_matches_the_documented_generator(sample):
     assert 0.2 * N_EVENTS < n_ev < 0.9 * N_EVENTS
 
 
-def test_apply_hm_does_not_depend_on_chunking(sample):
-    one, _ = run(sample, "hm", HM_ADL)
-    chunked, _ = run(sample, "hm", HM_ADL, chunk_size=97, jobs=2)
+def test_apply_hm_does_not_depend_on_chunking(sample, backend):
+    one, _ = run(sample, backend, "hm", HM_ADL)
+    chunked, _ = run(sample, backend, "hm", HM_ADL, chunk_size=97, jobs=2)
     for region in ("objects", "complement", "events"):
         assert rows(one, region) == rows(chunked, region)
 
 
-def test_apply_hm_needs_a_comparison_with_0_or_1(sample):
+def test_apply_hm_needs_a_comparison_with_0_or_1(sample, backend):
     from adlc.errors import AdlError
 
     with pytest.raises(AdlError, match="E244"):
-        run(sample, "hmbad", """
+        run(sample, backend, "hmbad", """
             object hits
               take Jet
               select applyHM(0.5 > 1)
@@ -278,9 +279,9 @@ MEGAJETS_IN_REGION = """
 
 @pytest.mark.parametrize("adl", [MEGAJETS_AS_OBJECT, MEGAJETS_IN_REGION],
                          ids=["object", "region"])
-def test_megajets(sample, adl):
+def test_megajets(sample, backend, adl):
     _, _, ev = sample
-    result, _ = run(sample, "megajets", adl)
+    result, _ = run(sample, backend, "megajets", adl)
     expected = [N_EVENTS, 0, 0, 0]
     for pts, etas, phis, ms in zip(*(ev[f"Jet_{a}"].tolist() for a in ("pt", "eta", "phi",
                                                                           "mass")), strict=True):
@@ -301,9 +302,9 @@ def test_megajets(sample, adl):
     assert rows(result, "r") == expected
 
 
-def test_save_without_values_lists_the_events(sample):
+def test_save_without_values_lists_the_events(sample, backend):
     _, _, ev = sample
-    result, _ = run(sample, "evlist", """
+    result, _ = run(sample, backend, "evlist", """
         region r
           select MET > 50
           save passing
@@ -316,9 +317,9 @@ def test_save_without_values_lists_the_events(sample):
     assert np.asarray(table.rows)[:, 0].tolist() == np.asarray(ev["run"])[sel].tolist()
 
 
-def test_apply_ptf_and_scale_e_rescale_the_candidates(sample):
+def test_apply_ptf_and_scale_e_rescale_the_candidates(sample, backend):
     _, _, ev = sample
-    result, _ = run(sample, "rescale", """
+    result, _ = run(sample, backend, "rescale", """
         table jes
         tabletype efficiency
         nvars 1
@@ -358,10 +359,10 @@ def test_apply_ptf_and_scale_e_rescale_the_candidates(sample):
     assert rows(result, "e") == [N_EVENTS, int(one.sum()), int((one & (first_e > 60)).sum())]
 
 
-def test_object_made_of_the_negative_vector_sum(sample):
+def test_object_made_of_the_negative_vector_sum(sample, backend):
     """CMS-SUS-19-006 builds MHT as an object: `take jetsmht` + `select sum(-jetsmht) > 0`."""
     _, _, ev = sample
-    result, _ = run(sample, "mhtobj", """
+    result, _ = run(sample, backend, "mhtobj", """
         object jetsmht
           take Jet
           select pT(Jet) > 30
@@ -393,11 +394,11 @@ def test_object_made_of_the_negative_vector_sum(sample):
     assert rows(result, "h") == [N_EVENTS, int((n >= 2).sum())]
 
 
-def test_per_candidate_define_in_an_object(sample):
+def test_per_candidate_define_in_an_object(sample, backend):
     """learn-adl: an indented `define` is an attribute of each candidate, usable by the
     object's later lines and, from outside, as `ptsq(goodjets[0])` / `goodjets[1].ptsq`."""
     _, _, ev = sample
-    result, _ = run(sample, "attrdef", """
+    result, _ = run(sample, backend, "attrdef", """
         object goodjets
           take Jet
           define ptsq = pt * pt

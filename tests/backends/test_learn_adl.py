@@ -35,13 +35,13 @@ def sample(tmp_path_factory):
     return d, path, events
 
 
-def run(sample, name: str, adl: str):
+def run(sample, name: str, adl: str, backend: str = "numba"):
     from adlc.driver import run_analysis
 
     d, path, _ = sample
     file = d / f"{name}.adl"
     file.write_text(textwrap.dedent(adl))
-    return run_analysis(file, [str(path)], schema="nanoaod")
+    return run_analysis(file, [str(path)], schema="nanoaod", backend=backend)
 
 
 def f64(x):
@@ -130,8 +130,8 @@ region binned
 
 
 @pytest.fixture(scope="module")
-def objects_run(sample):
-    return run(sample, "objects", OBJECTS)
+def objects_run(sample, backend):
+    return run(sample, "objects", OBJECTS, backend)
 
 
 def test_bare_attributes_bindings_and_unions(sample, objects_run):
@@ -235,8 +235,8 @@ region comps
 
 
 @pytest.fixture(scope="module")
-def composites_run(sample):
-    return run(sample, "composites", COMPOSITES)
+def composites_run(sample, backend):
+    return run(sample, "composites", COMPOSITES, backend)
 
 
 def p4(o, mass):
@@ -313,7 +313,7 @@ region r
 """
 
 
-def test_met_object_is_a_number_and_a_particle(sample):
+def test_met_object_is_a_number_and_a_particle(sample, backend):
     _, _, ev = sample
     _, _, jet = objects(ev)
     jets = jet[jet.pt > 30]
@@ -325,6 +325,6 @@ def test_met_object_is_a_number_and_a_particle(sample):
     lead_phi = ak.to_numpy(ak.fill_none(ak.firsts(jets.phi), 0.0))
     b = a & (dphi(lead_phi, ak.to_numpy(phi)) > 0.4)
     c = b & ak.to_numpy(met > 60)
-    result = run(sample, "met_object", MET_OBJECT)
+    result = run(sample, "met_object", MET_OBJECT, backend)
     assert [x.raw for x in result.regions["r"].cutflow] == [
         N_EVENTS, one.sum(), a.sum(), b.sum(), c.sum()]

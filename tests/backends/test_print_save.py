@@ -77,11 +77,11 @@ def read_csv(path):
 
 
 @pytest.mark.parametrize(("chunk_size", "jobs"), [(200_000, 1), (97, 1), (700, 2)])
-def test_rows_in_input_order(sample, expected, chunk_size, jobs):
+def test_rows_in_input_order(sample, expected, chunk_size, jobs, backend):
     from adlc.driver import run_analysis
 
     result = run_analysis(sample / "ps.adl", [str(sample / "sample.root")], schema="nanoaod",
-                          chunk_size=chunk_size, jobs=jobs)
+                          chunk_size=chunk_size, jobs=jobs, backend=backend)
     tables = {(t.kind, t.name): t for t in result.tables}
     assert set(tables) == {("save", "sel"), ("save", "lead"), ("print", "presel")}
     for name in ("sel", "lead"):
@@ -98,14 +98,15 @@ def test_rows_in_input_order(sample, expected, chunk_size, jobs):
     assert len(result.regions["child"].cutflow) == 4
 
 
-def test_csv_files_identical_for_any_chunking(sample, expected, tmp_path, capsys):
+def test_csv_files_identical_for_any_chunking(sample, expected, tmp_path, capsys, backend):
     from adlc.driver import run_command
 
     texts = []
     for i, (chunk_size, jobs) in enumerate([(200_000, 1), (97, 1), (700, 2)]):
         out = tmp_path / f"out{i}"
         run_command(sample / "ps.adl", [str(sample / "sample.root")], outdir=out,
-                    schema="nanoaod", chunk_size=chunk_size, jobs=jobs, progress=False)
+                    schema="nanoaod", chunk_size=chunk_size, jobs=jobs, progress=False,
+                    backend=backend)
         for name in ("sel", "lead"):
             header, rows = read_csv(out / f"{name}.csv")
             same(rows, expected[name])
@@ -115,7 +116,7 @@ def test_csv_files_identical_for_any_chunking(sample, expected, tmp_path, capsys
         assert "sel.csv" in manifest and "lead.csv" in manifest
         # %.17g reads back bit-exact
         np.testing.assert_array_equal(read_csv(out / "sel.csv")[1],
-                                      run_tables(sample)["sel"].rows)
+                                      run_tables(sample, backend)["sel"].rows)
         texts.append([(out / f"{n}.csv").read_bytes() for n in ("sel", "lead")])
         stdout = capsys.readouterr().out
         lines = [ln for ln in stdout.splitlines() if ln.startswith("lead: ")]
@@ -125,10 +126,11 @@ def test_csv_files_identical_for_any_chunking(sample, expected, tmp_path, capsys
     assert texts[0] == texts[1] == texts[2]
 
 
-def run_tables(sample):
+def run_tables(sample, backend="numba"):
     from adlc.driver import run_analysis
 
-    result = run_analysis(sample / "ps.adl", [str(sample / "sample.root")], schema="nanoaod")
+    result = run_analysis(sample / "ps.adl", [str(sample / "sample.root")], schema="nanoaod",
+                          backend=backend)
     return {t.name: t for t in result.tables if t.kind == "save"}
 
 

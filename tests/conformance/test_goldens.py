@@ -34,6 +34,8 @@ SKIP_REGIONS: dict[str, dict[str, str]] = {
 }
 
 GOLDENS = sorted(CONFORMANCE.glob("golden/*.json"))
+# every comparison runs on each CPU backend (the CuPy backend's run is in tests-gpu/)
+BACKENDS = pytest.mark.parametrize("backend", ["numba", "numpy"])
 
 
 def _case(path: Path):
@@ -56,12 +58,14 @@ def _cache(tmp_path_factory):
         os.environ["ADLC_CACHE_DIR"] = old
 
 
+@BACKENDS
 @pytest.mark.parametrize(("adl", "inp"), [_case(p) for p in GOLDENS])
-def test_golden(adl: str, inp: str) -> None:
+def test_golden(adl: str, inp: str, backend: str) -> None:
     from adlc.driver import run_analysis
 
     golden = json.loads((CONFORMANCE / "golden" / f"{adl}.{inp}.json").read_text())
-    result = run_analysis(CONFORMANCE / "adl" / f"{adl}.adl", [ROOT / "data" / f"{inp}.root"])
+    result = run_analysis(CONFORMANCE / "adl" / f"{adl}.adl", [ROOT / "data" / f"{inp}.root"],
+                          backend=backend)
     diffs = compare_to_golden(result_to_golden_dict(result), golden,
                               skip_regions=SKIP_REGIONS.get(adl, {}))
     assert not diffs, "\n".join(diffs[:40])
@@ -86,8 +90,9 @@ BENCHMARKS = {  # query -> (ADL stem, [(region, histogram)] summed bin by bin)
 }
 
 
+@BACKENDS
 @pytest.mark.parametrize("query", sorted(BENCHMARKS))
-def test_benchmark_reference(query: str) -> None:
+def test_benchmark_reference(query: str, backend: str) -> None:
     import numpy as np
 
     from adlc.driver import run_analysis
@@ -97,7 +102,7 @@ def test_benchmark_reference(query: str) -> None:
     expected = np.asarray(next(iter(ref["hists"][query].values())), dtype=float)
     stem, parts = BENCHMARKS[query]
     result = run_analysis(CONFORMANCE / "adl" / f"{stem}.adl",
-                          [ROOT / "data" / "Run2012B_SingleMu_1000.root"])
+                          [ROOT / "data" / "Run2012B_SingleMu_1000.root"], backend=backend)
     total = np.zeros_like(expected)
     for region, name in parts:
         reg = result.regions[region] if region else next(iter(result.regions.values()))
@@ -128,13 +133,14 @@ QUIRK_GOLDENS = [p for p in GOLDENS
                  if any(r.startswith("quirk") for r in json.loads(p.read_text())["regions"])]
 
 
+@BACKENDS
 @pytest.mark.parametrize(("adl", "inp"), [_quirk_case(p) for p in QUIRK_GOLDENS])
-def test_quirk_regions_in_cutlang_compat_mode(adl: str, inp: str) -> None:
+def test_quirk_regions_in_cutlang_compat_mode(adl: str, inp: str, backend: str) -> None:
     from adlc.driver import run_analysis
 
     golden = json.loads((CONFORMANCE / "golden" / f"{adl}.{inp}.json").read_text())
     result = run_analysis(CONFORMANCE / "adl" / f"{adl}.adl", [ROOT / "data" / f"{inp}.root"],
-                          cutlang_compat=True)
+                          cutlang_compat=True, backend=backend)
     others = [r for r in golden["regions"] if not r.startswith("quirk")]
     diffs = compare_to_golden(result_to_golden_dict(result), golden, include_quirks=True,
                               skip_regions=others)
@@ -154,8 +160,9 @@ EXAMPLE_QUERIES = {"q1": "q1_met", "q2": "q2_jet_pt", "q3": "q3_central_jet_pt",
                    "q4": "q4_met_two_jets", "q7": "q7_clean_jet_ht"}
 
 
+@BACKENDS
 @pytest.mark.parametrize("query", sorted(EXAMPLE_QUERIES))
-def test_example_benchmark_against_reference(query: str) -> None:
+def test_example_benchmark_against_reference(query: str, backend: str) -> None:
     import numpy as np
 
     from adlc.driver import run_analysis
@@ -164,7 +171,7 @@ def test_example_benchmark_against_reference(query: str) -> None:
                       "rdf_root_project_Run2012B_SingleMu_1000.json").read_text())
     expected = np.asarray(next(iter(ref["hists"][query].values())), dtype=float)
     result = run_analysis(EXAMPLES / f"{EXAMPLE_QUERIES[query]}.adl",
-                          [ROOT / "data" / "Run2012B_SingleMu_1000.root"])
+                          [ROOT / "data" / "Run2012B_SingleMu_1000.root"], backend=backend)
     (region,) = result.regions.values()
     (hist,) = region.histograms.values()
     np.testing.assert_array_equal(hist.values(flow=True), expected)

@@ -1,10 +1,13 @@
 """IR Program -> Python source of one fused @njit kernel (one pass over a chunk for all regions).
 
-Per event the kernel materialises every collection in dependency order into preallocated
-float64 buffers (one per needed attribute: base collections copy and widen their branches,
-`filter` keeps the candidates passing the object cuts, `union` concatenates), then runs every
-region's steps in order, with flat `if ok:` blocks (no deep nesting), and fills the cutflow,
-bin and histogram accumulators.
+Per event the kernel sets up every collection in dependency order: input collections are
+read in place from the flat input arrays (widened to float64 where read), `filter` and `sort`
+keep index lists into their parent's storage, and only built collections (`union`, COMB,
+composites, rescaled objects) and derived kinematics are copied into preallocated float64
+buffers. Then it runs every region's steps in order, with flat `if ok:` blocks (no deep
+nesting), and fills the cutflow, bin and histogram accumulators. Searches over tuples
+(`~=`, COMB) compute each object's four-vector once per event before their loops and, where
+the searched value is symmetric in its placeholders, visit unordered tuples only.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ MATH = {"abs": "abs", "sqrt": "np.sqrt", "cos": "np.cos", "sin": "np.sin", "tan"
 BASE_NEEDS = {"e", "p", "pz", "rap", "theta", "abseta"}
 ORIGIN = "_origin"       # hidden attribute: which input object a candidate is (disjoint)
 ORIGIN_STRIDE = 1e9      # origin = base collection number * stride + index in the event
-CODEGEN_VERSION = "2"
+CODEGEN_VERSION = "3"
+KERNEL_LINES = 2500      # a kernel longer than this continues in another one
 
 
 @dataclass
@@ -99,6 +103,7 @@ class _Gen:
         self.view: dict[Node, tuple[Node, str]] = {}   # filter/sorted -> (root, index list)
         self.p4_alloc: set[int] = set()
         self.alloc_end = 0       # where late allocations go (before the event loop)
+        self.group_start = 0     # the first region of the kernel being written
 
     # --- small helpers -------------------------------------------------------------------
     def emit(self, text: str) -> None:
@@ -381,12 +386,14 @@ class _Gen:
 
     def scan_p4(self, roots, members) -> None:
         """Each object's four-vector once per event, before a scan over tuples of `members`,
-        instead of once per tuple it is in (the tuples read p4x{k}.. via `p4_live`)."""
-        members = set(members)
+        instead of once per tuple it is in (the tuples read p4x{k}.. via `p4_live`). The
+        members of one collection are distinct objects, so with fewer objects than members
+        there is no tuple, and nothing to compute (a lone muon in a dimuon search)."""
+        wanted = set(members)
         colls: list[Node] = []
         for root in roots:
             for node in _walk_values(root):
-                if node.op == "vec_obj" and node.args[0] in members \
+                if node.op == "vec_obj" and node.args[0] in wanted \
                         and node.args[0].args[0] not in colls:
                     colls.append(node.args[0].args[0])
         for c in colls:
@@ -398,7 +405,8 @@ class _Gen:
                     self.lines.insert(self.alloc_end, f"    {name} = np.zeros(mx{k} + 1)")
                     self.alloc_end += 1
             var = self.new("k")
-            self.emit(f"for {var} in range(n{k}):")
+            fewest = sum(1 for m in members if m.args[0] is c)
+            self.emit(f"for {var} in range(n{k} if n{k} >= {fewest} else 0):")
             self.emit(f"    {', '.join(f'{b}[{var}]' for b in names)} = _ptetaphim("
                       + ", ".join(self.at(c, a, var) for a in ("pT", "eta", "phi", "m"))
                       + ")")
@@ -1006,80 +1014,31 @@ class _Gen:
                                   "label": t.label, "region": t.region, "col0": col0})
             col0 += len(t.columns)
         layout.n_table_cols = col0
-        body_start = len(self.lines)
-        self.alloc(order)
-        self.alloc_end = len(self.lines)
-        self.emit("for ev in range(nev):")
-        self.push()
-        for c in order:
-            self.materialise(c)
-        row = 0
-        nbin = 0
+        kernels: list[list[str]] = []
+        row = nbin = 0
         self.plan_prefixes()
-        for ri, region in enumerate(self.prog.regions):
-            info = {"name": region.name, "row0": row, "labels": ["all Events"],
-                    "bin0": nbin, "bin_labels": [b.label for b in region.bins], "hists": []}
-            self.emit(f"# region {region.name}")
-            self.emit("w = 1.0")
-            self.emit("ok = True")
-            self.start_slots(region)
-            self.count(row)
-            row += 1
-            gate = 0  # cuts and weights so far: the steps that change (ok, w)
-            for step in region.steps:
-                if isinstance(step, N.Record):  # print/save: a row per event, no cutflow row
-                    self.emit("if ok:")
-                    self.push()
-                    self.record(step, layout.tables[step.table]["col0"])
-                    self.pop()
-                    continue
-                info["labels"].append(step.label)
-                if isinstance(step, (N.Cut, N.Weight)):
-                    gate += 1
-                    if self.reuse_gate(region, gate, row):
-                        self.save_gate(ri, gate)
-                        row += 1
-                        continue
-                self.emit("if ok:")
-                self.push()
-                if isinstance(step, N.Cut):
-                    c = self.cond(step.cond)
-                    self.emit(f"if {c}:")
-                    self.ind += 1
-                    self.count(row)
-                    self.ind -= 1
-                    self.emit("else:")
-                    self.emit("    ok = False")
-                elif isinstance(step, N.Weight):
-                    v = self.ex(step.value)
-                    self.emit(f"w = w * {v}")
-                    self.count(row)
-                else:
-                    self.count(row)
-                    self.fill(step, hist_offsets[step.hist])
-                    info["hists"].append(step.hist)
-                self.pop()
-                if isinstance(step, (N.Cut, N.Weight)):
-                    self.save_gate(ri, gate)
-                row += 1
-            if region.bins:
-                self.emit("matched = False")
-                for b in region.bins:
-                    self.emit("if ok and not matched:")
-                    self.push()
-                    c = self.cond(b.cond)
-                    self.emit(f"if {c}:")
-                    self.emit("    matched = True")
-                    self.emit(f"    bn_w[{nbin}] += w")
-                    self.emit(f"    bn_w2[{nbin}] += w * w")
-                    self.emit(f"    bn_n[{nbin}] += 1")
-                    self.pop()
-                    nbin += 1
-            info["hists"].extend(region.fixed)
-            layout.regions.append(info)
-        self.pop()
+        regions = list(enumerate(self.prog.regions))
+        k = 0
+        while k < len(regions) or not kernels:
+            # A new kernel once this one is long: numba's compile time and memory grow
+            # faster than linearly with one function's size (a 285-bin analysis needed 24 GB)
+            self.lines, self.scopes, self.ind, self.loops = [], [{}], 1, {}
+            self.alloc(order)
+            self.alloc_end = len(self.lines)
+            self.emit("for ev in range(nev):")
+            self.push()
+            for c in order:
+                self.materialise(c)
+            self.group_start = k
+            while k < len(regions):
+                ri, region = regions[k]
+                row, nbin = self.emit_region(ri, region, layout, hist_offsets, row, nbin)
+                k += 1
+                if len(self.lines) > KERNEL_LINES:
+                    break
+            self.pop()
+            kernels.append(self.lines)
         layout.n_rows, layout.n_bins = row, nbin
-        body = self.lines[body_start:]
         args = ", ".join(["nev", *self.columns.values(), "cf_w", "cf_w2", "cf_n", "bn_w",
                           "bn_w2", "bn_n", "h_w", "h_w2", "h_n", "t_buf", "t_n"])
         layout.columns = list(self.columns)
@@ -1088,11 +1047,87 @@ class _Gen:
         if self.externals:
             self.consts.insert(0, "import importlib\nfrom adlc.stdlib.jit import jit_namespace "
                                   "as _jit_namespace\n")
-        source = (header + PRELUDE + "\n" + "\n".join(self.consts) + "\n\n\n"
-                  + "@njit(**_JIT)\n" + f"def kernel({args}):\n" + "\n".join(body) + "\n")
+        if len(kernels) == 1:
+            functions = f"@njit(**_JIT)\ndef kernel({args}):\n" + "\n".join(kernels[0]) + "\n"
+        else:
+            functions = "".join(f"@njit(**_JIT)\ndef kernel_{i}({args}):\n"
+                                + "\n".join(body) + "\n\n\n" for i, body in enumerate(kernels))
+            functions += f"@njit(**_JIT)\ndef kernel({args}):\n" + "".join(
+                f"    kernel_{i}({args})\n" for i in range(len(kernels)))
+        source = (header + PRELUDE + "\n" + "\n".join(self.consts) + "\n\n\n" + functions)
         if self.diags:
             raise AdlSemanticError(self.diags)
         return GeneratedModule(source, "kernel", layout, self.schema.missing_reads_zero)
+
+    def emit_region(self, ri: int, region: N.Region, layout: Layout, hist_offsets: list[int],
+                    row: int, nbin: int) -> tuple[int, int]:
+        """The region's cutflow rows, histogram fills and search bins, inside the event loop;
+        the next free cutflow row and bin."""
+        info = {"name": region.name, "row0": row, "labels": ["all Events"],
+                "bin0": nbin, "bin_labels": [b.label for b in region.bins], "hists": []}
+        self.emit(f"# region {region.name}")
+        self.emit("w = 1.0")
+        self.emit("ok = True")
+        self.start_slots(region)
+        self.count(row)
+        row += 1
+        gate = 0  # cuts and weights so far: the steps that change (ok, w)
+        for step in region.steps:
+            if isinstance(step, N.Record):  # print/save: a row per event, no cutflow row
+                self.emit("if ok:")
+                self.push()
+                self.record(step, layout.tables[step.table]["col0"])
+                self.pop()
+                continue
+            info["labels"].append(step.label)
+            if isinstance(step, (N.Cut, N.Weight)):
+                gate += 1
+                if self.reuse_gate(region, gate, row):
+                    self.save_gate(ri, gate)
+                    row += 1
+                    continue
+            self.emit("if ok:")
+            self.push()
+            if isinstance(step, N.Cut):
+                c = self.cond(step.cond)
+                self.emit(f"if {c}:")
+                self.ind += 1
+                self.count(row)
+                self.ind -= 1
+                self.emit("else:")
+                self.emit("    ok = False")
+            elif isinstance(step, N.Weight):
+                v = self.ex(step.value)
+                self.emit(f"w = w * {v}")
+                self.count(row)
+            else:
+                self.count(row)
+                self.fill(step, hist_offsets[step.hist])
+                info["hists"].append(step.hist)
+            self.pop()
+            if isinstance(step, (N.Cut, N.Weight)):
+                self.save_gate(ri, gate)
+            row += 1
+        if region.bins and not any(n.op in ("optimise", "slot") for b in region.bins
+                                   for n in _walk_values(b.cond)):
+            self.search_bins(region.bins, nbin)
+            nbin += len(region.bins)
+        elif region.bins:  # a `~=` chooses objects as it is evaluated: keep the order
+            self.emit("matched = False")
+            for b in region.bins:
+                self.emit("if ok and not matched:")
+                self.push()
+                c = self.cond(b.cond)
+                self.emit(f"if {c}:")
+                self.emit("    matched = True")
+                self.emit(f"    bn_w[{nbin}] += w")
+                self.emit(f"    bn_w2[{nbin}] += w * w")
+                self.emit(f"    bn_n[{nbin}] += 1")
+                self.pop()
+                nbin += 1
+        info["hists"].extend(region.fixed)
+        layout.regions.append(info)
+        return row, nbin
 
     # --- shared selection prefixes (adlc.opt.share_selection_prefixes) --------------------
     def plan_prefixes(self) -> None:
@@ -1117,12 +1152,32 @@ class _Gen:
         if gate > getattr(region, "prefix_gates", 0):
             return False
         p = region.prefix_source
+        if p < self.group_start:  # computed in an earlier kernel: evaluate it again here
+            return False
         self.emit(f"ok, w = ok_r{p}_{gate}, w_r{p}_{gate}")
         self.emit("if ok:")
         self.ind += 1
         self.count(row)
         self.ind -= 1
         return True
+
+    def search_bins(self, bins, first: int) -> None:
+        """The first bin whose condition holds gets the event. The conditions are evaluated
+        in one scope, so the values they share (HT, MT2, ...) are computed once per event:
+        an analysis with hundreds of bins stays a kernel numba can compile."""
+        self.emit("if ok:")
+        self.push()
+        flags = []
+        for b in bins:
+            flag = self.new("bn")
+            self.emit(f"{flag} = {self.cond(b.cond)}")
+            flags.append(flag)
+        for j, flag in enumerate(flags):
+            self.emit(f"{'if' if j == 0 else 'elif'} {flag}:")
+            self.emit(f"    bn_w[{first + j}] += w")
+            self.emit(f"    bn_w2[{first + j}] += w * w")
+            self.emit(f"    bn_n[{first + j}] += 1")
+        self.pop()
 
     def start_slots(self, region: N.Region) -> None:
         """Every placeholder of the region starts unresolved (-1) in each event."""
