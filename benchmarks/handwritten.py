@@ -21,7 +21,9 @@ bin. Shortcuts a hand-written version takes and adlc does not:
 * q7 compares dR^2 with 0.16 instead of taking a square root.
 * q5 and q8 visit each unordered pair (a < b) once; q6 each unordered triplet, with every
   jet's four-vector computed once per event and the first two added outside the innermost
-  loop. (adlc's q6 scans ordered triplets and builds three four-vectors per triplet.)
+  loop. (adlc does the first two as well: it scans q6's three placeholders as unordered
+  triplets because m(top) is symmetric in them, and computes each jet's four-vector once
+  per event before the scan; it leaves the hoisting of the partial sum to LLVM.)
 
     python -m benchmarks.handwritten FILE [--queries q1,q2] [--chunk-size N]
 """

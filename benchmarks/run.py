@@ -19,6 +19,8 @@ For every query, on the same file, in one run:
 * coffea and RDataFrame (benchmarks/peer_coffea.py, peer_rdf.py) in the Python of
   benchmarks/.venv-peers when it exists (`make bench` creates it), steady state after one
   untimed first run; "not installed" when neither that Python nor this one has them.
+  Also each peer as a new process per query (start-up, imports, JIT, one run), the
+  counterpart of `adlc run`'s whole-process row (--no-peer-process skips it).
 
 Times are the best of --repeat runs (the median is in the JSON too); the repeats go round-robin
 over the in-process implementations so that a disturbance hits them alike. The ratio column is
@@ -165,6 +167,22 @@ def run_peer(script: str, python: str, path: Path, queries: list[str], repeat: i
     return records, versions
 
 
+def peer_process(script: str, python: str, path: Path, query: str) -> float | None:
+    """Wall time of the peer's script as a new process running `query` once: start-up,
+    imports, JIT (cling's for RDataFrame), one run; None if it failed. The counterpart of
+    adlc's whole-process row (`adlc run`)."""
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run([python, "-m", f"benchmarks.{script}", str(path), "--queries",
+                               query, "--repeat", "0"], cwd=REPO, capture_output=True,
+                              text=True, timeout=PEER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return None
+    took = time.perf_counter() - start
+    ok = proc.returncode == 0 and '"first_s"' in proc.stdout
+    return took if ok else None
+
+
 # --- one file ------------------------------------------------------------------------------
 
 
@@ -208,6 +226,12 @@ def bench_file(label: str, path: Path, queries: list[str], args, cache: Path, sc
             entry["first_s"] = res["first_s"]
             entry["check"] = check(res["hists"], q["reference"])
             q["peers"][peer] = entry
+            if args.peer_process:
+                log(f"[{label}] {peer} {name}: whole process")
+                walls = [peer_process(f"peer_{peer}", python, path, name)
+                         for _ in range(args.repeat)]
+                if None not in walls:
+                    q["peers"][f"{peer}-process"] = summary(walls, events)
     for q in record["queries"].values():
         base = q["peers"].get(f"adlc-{args.backends[0]}", {}).get("best_s")
         for entry in q["peers"].values():
@@ -298,7 +322,9 @@ ROWS = (("adlc-{b}", "adlc {b} (in-process, warm)"),
         ("io-floor", "I/O floor (uproot)"),
         ("io-adlc-branches", "I/O of adlc's branches"),
         ("coffea", "coffea"),
-        ("rdf", "RDataFrame"))
+        ("coffea-process", "coffea (whole process)"),
+        ("rdf", "RDataFrame"),
+        ("rdf-process", "RDataFrame (whole process)"))
 
 
 def table(record: dict, backends: list[str]) -> str:
@@ -402,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers-python", help="the Python that has coffea and ROOT "
                         "(default: benchmarks/.venv-peers/bin/python, else this one)")
     parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
+    parser.add_argument("--no-peer-process", dest="peer_process", action="store_false",
+                        help="skip timing each peer as a new process per query")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")

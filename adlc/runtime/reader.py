@@ -28,6 +28,7 @@ only when a file is opened.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import os
@@ -84,10 +85,21 @@ class InputSet:
     branch_names: tuple[str, ...]                                       # of the first file
     branch_types: Mapping[str, str] = field(default_factory=dict, hash=False)  # name -> typename
     aliases: tuple[tuple[str, str], ...] = ()   # (chunk key, branch to read it from)
+    # The first file as open_inputs left it open, (path, handle, TTree): iterate_chunks reads
+    # it without opening it and deserialising its tree a second time (~20 ms a run). Not
+    # pickled; once closed, the file is opened again.
+    held: Any = field(default=None, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "branch_types", MappingProxyType(dict(self.branch_types)))
+        if not isinstance(self.branch_types, _TypeNames):
+            object.__setattr__(self, "branch_types", MappingProxyType(dict(self.branch_types)))
         object.__setattr__(self, "aliases", tuple(dict(self.aliases).items()))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "branch_types": dict(self.branch_types), "held": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, branch_types=MappingProxyType(state["branch_types"]))
 
     @property
     def num_entries(self) -> int:
@@ -302,9 +314,11 @@ def open_inputs(paths_or_globs: Sequence[str], tree: str | None = None) -> Input
     """Expand globs, open every file, check the tree exists in each and count entries."""
     files: list[InputFile] = []
     branch_names: tuple[str, ...] = ()
-    branch_types: dict[str, str] = {}
+    branch_types: Mapping[str, str] = {}
+    held = None
     for path in _expand(paths_or_globs):
-        with _open_file(path) as handle:
+        handle = _open_file(path)
+        try:
             ttree = _get_tree(handle, path, tree)
             tree = tree or ttree.name
             try:
@@ -312,11 +326,42 @@ def open_inputs(paths_or_globs: Sequence[str], tree: str | None = None) -> Input
                 if not branch_names:
                     every = _all_branches(ttree)
                     branch_names = tuple(every)
-                    branch_types = {name: b.typename for name, b in every.items()}
+                    branch_types = _TypeNames(every)
             except Exception as exc:
                 raise _corrupt(path, exc) from exc
+        except BaseException:
+            handle.close()
+            raise
+        if held is None:  # the first file is read first: keep it open for iterate_chunks
+            held = (path, handle, ttree)
+        else:
+            handle.close()
     assert tree is not None  # _expand never returns an empty list
-    return InputSet(tuple(files), tree, branch_names, branch_types)
+    return InputSet(tuple(files), tree, branch_names, branch_types, held=held)
+
+
+class _TypeNames(Mapping[str, str]):
+    """Branch name -> C++ type name, worked out on first use: uproot identifies every
+    branch's interpretation for it (~10 ms for a NanoAOD tree), and a run needs none."""
+
+    def __init__(self, branches: Mapping[str, Any]) -> None:
+        self._branches = branches
+        self._names: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._names is None:
+            self._names = {name: b.typename for name, b in self._branches.items()}
+            self._branches = {}
+        return self._names
+
+    def __getitem__(self, name: str) -> str:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 # --- partitioning --------------------------------------------------------------------------------
@@ -558,12 +603,46 @@ def _read_plan(ttree: Any, plan: _Plan, item: WorkItem) -> dict[str, np.ndarray]
 
 
 def read_chunk(item: WorkItem, branches: Sequence[str],
-               missing_as_zero: Collection[str] = frozenset()) -> Chunk:
-    """Read one work item on its own (opens and closes the file): for process pools."""
-    with _open_file(item.file) as handle:
-        ttree = _get_tree(handle, item.file, item.tree)
-        plan = _plan(ttree, item.file, branches, missing_as_zero, dict(item.aliases))
-        return _chunk(item, _read_plan(ttree, plan, item))
+               missing_as_zero: Collection[str] = frozenset(), *,
+               keep_open: bool = False) -> Chunk:
+    """Read one work item on its own: for process pools. The file is opened and closed, or
+    with `keep_open` left open for the next item of the same file and tree (a worker reads
+    many consecutive items; opening costs ~20 ms each time). One file at most is kept."""
+    if not keep_open:
+        with _open_file(item.file) as handle:
+            ttree = _get_tree(handle, item.file, item.tree)
+            plan = _plan(ttree, item.file, branches, missing_as_zero, dict(item.aliases))
+            return _chunk(item, _read_plan(ttree, plan, item))
+    ttree, plans = _kept_tree(item.file, item.tree)
+    key = (tuple(branches), frozenset(missing_as_zero), item.aliases)
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = _plan(ttree, item.file, branches, missing_as_zero,
+                                  dict(item.aliases))
+    return _chunk(item, _read_plan(ttree, plan, item))
+
+
+_KEPT: dict[str, Any] = {}   # read_chunk(keep_open=True): the one file kept open per process
+
+
+def _kept_tree(path: str, tree: str) -> tuple[Any, dict]:
+    """(TTree, plan cache) of the file kept open by this process, opening it (and closing
+    the one kept before) when it is another file or tree, or the file changed on disk."""
+    st = os.stat(path) if not _is_url(path) else None
+    key = (path, tree, None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns))
+    if _KEPT.get("key") != key:
+        old = _KEPT.pop("handle", None)
+        _KEPT.clear()
+        if old is not None:
+            old.close()
+        handle = _open_file(path)
+        try:
+            ttree = _get_tree(handle, path, tree)
+        except BaseException:
+            handle.close()
+            raise
+        _KEPT.update(key=key, handle=handle, tree=ttree, plans={})
+    return _KEPT["tree"], _KEPT["plans"]
 
 
 def _chunk(item: WorkItem, arrays: dict[str, np.ndarray]) -> Chunk:
@@ -582,21 +661,63 @@ def iterate_chunks(inputs: InputSet, branches: Sequence[str], chunk_size: int,
     """
     items = partition(inputs, chunk_size, max_events)
     for path in dict.fromkeys(item.file for item in items):
-        with _open_file(path) as handle:
-            ttree = _get_tree(handle, path, inputs.tree)
+        handle, ttree = _held(inputs, path)
+        if handle is None:
+            handle = _open_file(path)
+        with handle:
+            if ttree is None:
+                ttree = _get_tree(handle, path, inputs.tree)
             plan = _plan(ttree, path, branches, missing_as_zero, dict(inputs.aliases))
             for item in items:
                 if item.file == path:
                     yield _chunk(item, _read_plan(ttree, plan, item))
 
 
+def _held(inputs: InputSet, path: str) -> tuple[Any, Any]:
+    """(handle, TTree) of `path` if open_inputs left it open and it still is, else Nones."""
+    held = inputs.held
+    if held is None or held[0] != path or getattr(held[1], "closed", True):
+        return None, None
+    return held[1], held[2]
+
+
 # --- provenance ----------------------------------------------------------------------------------
 
 
 def file_info(path: str) -> dict[str, object]:
-    """Path, size and sha256 of an input, for the JSON summary (read in 1 MiB blocks)."""
+    """Path, size and sha256 of an input, for the JSON summary (read in 1 MiB blocks).
+
+    Hashing reads the whole file again (~1.5 s for 1.5 GB), so the digest is kept in the
+    kernel cache directory under the file's identity and change times (inode, size, mtime and
+    ctime in ns: any write to the file changes ctime), and reused while they are the same."""
     if not os.path.isfile(path):
         raise _input_error(path, f"input file {path!r} does not exist", "E701")
+    st = os.stat(path)
+    stamp = f"{os.path.abspath(path)}\0{st.st_dev}:{st.st_ino}:{st.st_size}:" \
+            f"{st.st_mtime_ns}:{st.st_ctime_ns}"
+    memo = _digest_memo(stamp)
+    digest = memo.read_text().strip() if memo is not None and memo.is_file() else ""
+    if len(digest) != 64:
+        digest = _sha256(path)
+        if memo is not None:
+            with contextlib.suppress(OSError):  # a read-only cache only costs time
+                memo.parent.mkdir(parents=True, exist_ok=True)
+                tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(digest + "\n")
+                os.replace(tmp, memo)
+    return {"path": os.path.abspath(path), "size": st.st_size, "sha256": digest}
+
+
+def _digest_memo(stamp: str):
+    from adlc.runtime.execute import cache_dir
+
+    try:
+        return cache_dir() / "sha256" / hashlib.sha256(stamp.encode()).hexdigest()[:32]
+    except (OSError, RuntimeError):  # no home directory to put a cache in
+        return None
+
+
+def _sha256(path: str) -> str:
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as fh:
@@ -605,5 +726,4 @@ def file_info(path: str) -> dict[str, object]:
     except OSError as exc:
         raise _input_error(path, f"cannot read input file {path!r}: {exc.strerror or exc}",
                            "E702") from exc
-    return {"path": os.path.abspath(path), "size": os.path.getsize(path),
-            "sha256": digest.hexdigest()}
+    return digest.hexdigest()
