@@ -74,11 +74,12 @@ TRUE = boolean(True)
 FALSE = boolean(False)
 
 
-def walk(root: Node):
-    """Every node reachable from `root`, children before parents, each once (iterative)."""
+def walk(*roots: Node, enter=None) -> list[Node]:
+    """Every node reachable from `roots`, children before parents, each once (iterative).
+    `enter(node)` false: the node is listed but its children are not visited through it."""
     seen: set[int] = set()
     out: list[Node] = []
-    stack: list[tuple[Node, bool]] = [(root, False)]
+    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
     while stack:
         node, done = stack.pop()
         if done:
@@ -88,7 +89,8 @@ def walk(root: Node):
             continue
         seen.add(id(node))
         stack.append((node, True))
-        stack.extend((c, False) for c in reversed(node.args))
+        if enter is None or enter(node):
+            stack.extend((c, False) for c in reversed(node.args))
     return out
 
 
@@ -198,7 +200,13 @@ class Program:
     tables: tuple[Table, ...] = ()
 
     def roots(self) -> list[Node]:
-        out: list[Node] = [n for _, n in self.collections] + [n for _, n in self.defines]
+        """Every object, define and output expression."""
+        return ([n for _, n in self.collections] + [n for _, n in self.defines]
+                + self.output_roots())
+
+    def output_roots(self) -> list[Node]:
+        """The expressions the outputs are computed from: region steps and search bins."""
+        out: list[Node] = []
         for region in self.regions:
             for step in region.steps:
                 if isinstance(step, Cut):

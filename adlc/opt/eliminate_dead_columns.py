@@ -13,37 +13,25 @@ from __future__ import annotations
 
 import dataclasses
 
-from adlc.ir.nodes import Cut, Node, Program, Weight
+from adlc.ir.nodes import Node, Program, walk
 
 from .context import OptContext
-from .rewrite import walk_all
+
+
+def output_roots(prog: Program) -> list[Node]:
+    """The nodes the outputs are computed from: region steps and bins, and variations."""
+    out = prog.output_roots()
+    for v in prog.variations:
+        for old, new in v.replaces:
+            out.extend((old, new))
+    return out
 
 
 def eliminate_dead_columns(prog: Program, ctx: OptContext) -> Program:
     """`prog` without the objects and defines that no region, bin or variation uses."""
-    live = set(walk_all(output_roots(prog)))
+    live = set(walk(*output_roots(prog)))
     collections = tuple((name, n) for name, n in prog.collections if n in live)
     defines = tuple((name, n) for name, n in prog.defines if n in live)
     ctx.count("dce.removed_objects", len(prog.collections) - len(collections))
     ctx.count("dce.removed_defines", len(prog.defines) - len(defines))
     return dataclasses.replace(prog, collections=collections, defines=defines)
-
-
-def output_roots(prog: Program) -> list[Node]:
-    """The nodes the outputs are computed from: every region step and bin, and variations."""
-    out: list[Node] = []
-    for region in prog.regions:
-        for step in region.steps:
-            if isinstance(step, Cut):
-                out.append(step.cond)
-            elif isinstance(step, Weight):
-                out.append(step.value)
-            else:  # Fill, Record
-                out.extend(step.values)
-                if getattr(step, "loop", None) is not None:
-                    out.append(step.loop)
-        out.extend(b.cond for b in region.bins)
-    for v in prog.variations:
-        for old, new in v.replaces:
-            out.extend((old, new))
-    return out

@@ -30,24 +30,6 @@ FLOAT_OPS = frozenset({"const", "branch", "attr", "size", "b2n", "reduce", "tabl
                        "met"})
 
 
-def walk_all(roots: Iterable[Node]) -> list[Node]:
-    """Every node reachable from `roots`, children before parents, each once (iterative)."""
-    seen: set[Node] = set()
-    out: list[Node] = []
-    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(list(roots))]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            out.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        stack.extend((c, False) for c in reversed(node.args))
-    return out
-
-
 def program_roots(prog: Program) -> list[Node]:
     """`prog.roots()` plus the nodes systematic variations name."""
     roots = prog.roots()
@@ -127,7 +109,7 @@ def _unknown(root: Node, memo: dict) -> list[Node]:
 
 def rewrite_program(prog: Program, rule: Rule) -> tuple[Program, dict[Node, Node]]:
     """`prog` with every node rewritten by `rule`, and the map old node -> new node."""
-    nodes = walk_all(program_roots(prog))
+    nodes = N.walk(*program_roots(prog))
     frozen: set[Node] = set()
     while True:
         mapping = _rewrite(nodes, rule, frozen)
@@ -227,4 +209,4 @@ def rule_applications(mapping: dict[Node, Node]) -> int:
 
 def count_nodes(prog: Program) -> int:
     """How many distinct nodes the program's outputs and names reach."""
-    return len(walk_all(program_roots(prog)))
+    return len(N.walk(*program_roots(prog)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from adlc.ir import nodes as N
 from adlc.ir.nodes import Node, Program, make
 
-from .rewrite import program_roots, walk_all
+from .rewrite import program_roots
 
 # op -> (argument types, result type); "*" after a type: any number of them
 SIGNATURES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -38,7 +38,7 @@ def verify_program(prog: Program, after: str = "") -> None:
 
 def _node_problems(prog: Program) -> list[str]:
     out = []
-    for n in walk_all(program_roots(prog)):
+    for n in N.walk(*program_roots(prog)):
         if make(n.op, n.args, n.attrs, n.type) is not n:
             out.append(f"{n!r} is not interned")
         sig = SIGNATURES.get(n.op)

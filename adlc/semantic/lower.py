@@ -860,12 +860,11 @@ class Lowerer:
         (ADL.md §5.5, MHT); None when `arg` is no whole collection (a number to add up)."""
         negate = isinstance(arg, A.Unary) and arg.op == "-"
         inner = arg.operand if negate else arg
-        if not isinstance(inner, (A.Name, A.Union)):
+        whole = isinstance(inner, A.Union) or (isinstance(inner, A.Name) and (
+            inner.id in self.objects or inner.id in COLLECTIONS))
+        if not whole:
             return None
-        try:
-            coll = self.expr(inner)
-        except _Recovered:
-            return None
+        coll = self.expr(inner)
         if coll.type != "coll":
             return None
         total = make("vec_csum", (coll,), (), "vec")
@@ -1137,21 +1136,7 @@ def substitute(root: Node, mapping: dict[Node, Node]) -> Node:
 
 def walk_values(root: Node) -> list[Node]:
     """`N.walk` that does not enter collections (their placeholders are COMB members)."""
-    seen: set[Node] = set()
-    out: list[Node] = []
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            out.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        if node.type != "coll":
-            stack.extend((c, False) for c in reversed(node.args))
-    return out
+    return N.walk(root, enter=lambda n: n.type != "coll")
 
 
 def _stdlib_lookup(name: str):

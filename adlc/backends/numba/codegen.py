@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from adlc.backends.common import SchemaBindings
 from adlc.errors import AdlSemanticError, Diagnostic
 from adlc.ir import nodes as N
 from adlc.ir.nodes import Node
@@ -79,7 +80,7 @@ def _row(values) -> str:
     return ", ".join(_num(v) for v in values)
 
 
-class _Gen:
+class _Gen(SchemaBindings):
     def __init__(self, prog: N.Program, schema: S.Schema):
         self.prog = prog
         self.schema = schema
@@ -704,15 +705,6 @@ class _Gen:
         self.emit(f"{u} = _hm_uniform({run}, {event}, {index}, {site})")
         return f"({u} < {prob})" if keep_hits else f"(not ({u} < {prob}))"
 
-    def event_branch(self, n: Node) -> str:
-        """The branch holding event quantity `n` (runNo, eventNo, MetSig, ...) in this format."""
-        branch = self.schema.event.get(n.attrs[0])
-        if branch is None:
-            self.fail(f"the input format {self.schema.name!r} has no {n.attrs[0]!r} branch; "
-                      "name it in a schema file ([event] section, docs/schemas.md)", n)
-            return "MET_pt"
-        return branch
-
     def logic(self, n: Node) -> str:
         """`a and b`, `a or b`: b is computed only where it decides (a pair's mass only for
         opposite charges), unless it holds a ~= search, which binds its placeholders
@@ -919,21 +911,6 @@ class _Gen:
             else:
                 args.append(f"np.float64({self.ex(a)})")
         return f"{fn}({', '.join(args)})"
-
-    def external(self, name: str, impl: str) -> str:
-        glb = self.externals.get(impl)
-        if glb is None:
-            from adlc.stdlib import impl_fingerprint, lookup
-
-            glb = f"_X{len(self.externals)}_{name}"
-            self.externals[impl] = glb
-            module, _, func = impl.partition(":")
-            spec = lookup(name)
-            stamp = impl_fingerprint(spec) if spec is not None and spec.impl == impl else ""
-            # the fingerprint puts the implementation's source into the kernel's cache key
-            self.consts.append(f"{glb} = _jit_namespace(importlib.import_module("
-                               f"{module!r}))[{func!r}]  # {impl} {stamp}")
-        return glb
 
     def p4_arrays(self, c: Node) -> tuple[str, ...]:
         key = N.make("p4arrays", (c,), (), "p4arrays")

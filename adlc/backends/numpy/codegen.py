@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from adlc.backends.common import SchemaBindings
 from adlc.backends.numba.codegen import (  # the layout the runtime reads is shared
     COMB_SUMS,
     DERIVED_KIN,
@@ -86,7 +87,7 @@ class Dom:
         return "nev" if self.parent is None else f"{self.name}_ev.shape[0]"
 
 
-class _Gen:
+class _Gen(SchemaBindings):
     def __init__(self, prog: N.Program, schema: S.Schema, *, xp_import: str = XP_NUMPY,
                  backend: str = "numpy", extra_prelude: str = ""):
         self.prog = prog
@@ -584,15 +585,6 @@ class _Gen:
         self.fail(f"IR node {op!r} has no numpy implementation", n)
         return "np.float64(0.0)"
 
-    def event_branch(self, n: Node) -> str:
-        """The branch holding event quantity `n` (runNo, eventNo, MetSig, ...) in this format."""
-        branch = self.schema.event.get(n.attrs[0])
-        if branch is None:
-            self.fail(f"the input format {self.schema.name!r} has no {n.attrs[0]!r} branch; "
-                      "name it in a schema file ([event] section, docs/schemas.md)", n)
-            return "MET_pt"
-        return branch
-
     def hit_and_miss(self, n: Node, dom: Dom) -> str:
         """applyHM: the hits (u < efficiency) or the misses, u = _hm_uniform(run, event,
         index of the candidate in its collection (-1 at event level), call site)."""
@@ -837,22 +829,6 @@ class _Gen:
             else:
                 args.append(f"('s', {self.ex(a, dom)})")
         return args
-
-    def external(self, name: str, impl: str) -> str:
-        glb = self.externals.get(impl)
-        if glb is None:
-            from adlc.stdlib import impl_fingerprint, lookup
-
-            glb = f"_X{len(self.externals)}_{name}"
-            self.externals[impl] = glb
-            module, _, func = impl.partition(":")
-            spec = lookup(name)
-            stamp = impl_fingerprint(spec) if spec is not None and spec.impl == impl else ""
-            # the numba-compiled implementation, as the numba backend calls it; the
-            # fingerprint puts its source into the module's cache key
-            self.consts.append(f"{glb} = _jit_namespace(importlib.import_module("
-                               f"{module!r}))[{func!r}]  # {impl} {stamp}")
-        return glb
 
     # --- regions -------------------------------------------------------------------------
     def layout(self) -> Layout:
