@@ -260,13 +260,13 @@ def _parallel(module, gen, items, jobs: int):
     from concurrent.futures import ProcessPoolExecutor
 
     tasks = iter([(module.__file__, module.__name__, gen, item) for item in items])
-    # The first item runs here, before any worker starts: numba compiles the kernel once (and
-    # caches it on disk), instead of once in every worker at the same time.
-    # (The parent keeps no file open: the forked workers would share its file position.)
-    first = _work(next(tasks), keep_open=False)
-    if isinstance(first, _Failure):
-        raise first.error()
-    yield first
+    # Before any worker starts, the parent runs the kernel once on the first few events, so
+    # that numba compiles it (or loads it from the cache) once and the forked workers inherit
+    # it, instead of every worker doing so at the same time. Only those few events run here,
+    # and their result is thrown away: every item, the first included, goes to the pool, so
+    # the parent takes no share of the event loop from the workers. (The parent keeps no file
+    # open: the forked workers would share its file position.)
+    _warm_up(module, gen, items[0])
     pool = ProcessPoolExecutor(max_workers=jobs)
     pending: deque = deque()
     try:
@@ -282,3 +282,24 @@ def _parallel(module, gen, items, jobs: int):
             yield part
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WARM_UP_EVENTS = 64
+
+
+def _warm_up(module, gen, item) -> None:
+    """Run the kernel on the first few events of `item` and drop the result (see _parallel).
+    A failure there (a corrupt basket, a bad value) is raised as the run's error. Skipped
+    where there is nothing to compile: a kernel numba already compiled in this process (a
+    second run in one session), or an array backend's plain Python function."""
+    import dataclasses
+
+    kernel = getattr(module, gen.entry)
+    if getattr(kernel, "signatures", None) != []:
+        return
+
+    few = dataclasses.replace(item, entry_stop=min(item.entry_stop,
+                                                   item.entry_start + _WARM_UP_EVENTS))
+    part = _work((module.__file__, module.__name__, gen, few), keep_open=False)
+    if isinstance(part, _Failure):
+        raise part.error()

@@ -158,13 +158,20 @@ class Lowerer:
                        d.span, hint="index it (coll[0]) or reduce it (sum(...), size(...))")
         return node
 
+    def met(self) -> Node:
+        """MET, the magnitude of the missing transverse momentum: the format's MET pT branch
+        as it is. CutLang instead takes the length of the TVector2 it builds from pT and phi,
+        which can differ from MET_pt in the last bit (and needs MET_phi read); that is what
+        `--cutlang-compat` computes (docs/cutlang-differences.md)."""
+        return make("met", (), self.compat)
+
     # --- objects ---------------------------------------------------------------------------
     def lower_object(self, obj: A.ObjectDef) -> Node:
         source = obj.take[0].source if len(obj.take) == 1 else None
         if isinstance(source, A.Name) and source.id in MET_NAMES and not obj.commands:
             # adl2tnm: `object MET / take MissingET` names the event's missing momentum,
             # read as a number (MET) or, where a particle is expected, as METLV[0]
-            return make("met")
+            return self.met()
         if len(obj.take) == 1 and isinstance(obj.take[0].source, A.Comb):
             return self.lower_comb(obj, obj.take[0].source)
         self.scope = _Scope()
@@ -771,7 +778,7 @@ class Lowerer:
         if name == "NONE":
             return N.FALSE
         if name == "MET":
-            return make("met")
+            return self.met()
         if name in self.defines:
             return self.defines[name]
         if name in self.objects:
@@ -903,7 +910,7 @@ class Lowerer:
             body = self.num(args[0])
             return self.reduce(f, body, e)
         if f == "MET" and len(args) == 1 and self.expr(args[0]).op == "met":
-            return make("met")  # adl2tnm `MET.MET`
+            return self.met()  # adl2tnm `MET.MET`
         if f in ("any", "all") and len(args) == 1:
             return self.any_all(f, args[0], e)
         if f in ("min", "max") and len(args) == 2:  # quirk 15

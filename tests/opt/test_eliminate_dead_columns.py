@@ -70,10 +70,10 @@ def branches_read(monkeypatch):
 
 
 @pytest.mark.parametrize(("opt", "expected"), [
-    # jets' cut reads Jet_pt, centralJets' Jet_eta; MET is computed from its pT and phi
-    (True, {"Jet_pt", "Jet_eta", "MET_pt", "MET_phi"}),
+    # jets' cut reads Jet_pt, centralJets' Jet_eta; MET is MET_pt as it is (no MET_phi)
+    (True, {"Jet_pt", "Jet_eta", "MET_pt"}),
     # without the optimiser the unused muons and electrons are read as well
-    (False, {"Jet_pt", "Jet_eta", "MET_pt", "MET_phi", "Muon_pt", "Electron_pt"}),
+    (False, {"Jet_pt", "Jet_eta", "MET_pt", "Muon_pt", "Electron_pt"}),
 ])
 def test_the_reader_loads_exactly_the_branches_the_outputs_need(nano_file, tmp_path,
                                                                  branches_read, opt, expected):
@@ -91,4 +91,14 @@ def test_a_collection_only_counted_reads_its_counter(nano_file, tmp_path, branch
     adl = tmp_path / "t.adl"
     adl.write_text(SRC.replace("select size(centralJets) >= 2", "select size(Muon) >= 2"))
     run_analysis(adl, [str(nano_file)])
+    assert branches_read == {"nMuon", "MET_pt"}
+
+
+def test_cutlang_compat_met_reads_its_phi_too(nano_file, tmp_path, branches_read):
+    """CutLang's MET is the length of the vector built from MET_pt and MET_phi."""
+    from adlc.driver import run_analysis
+
+    adl = tmp_path / "t.adl"
+    adl.write_text(SRC.replace("select size(centralJets) >= 2", "select size(Muon) >= 2"))
+    run_analysis(adl, [str(nano_file)], cutlang_compat=True)
     assert branches_read == {"nMuon", "MET_pt", "MET_phi"}

@@ -613,7 +613,10 @@ class _Gen(SchemaBindings):
             return _num(n.attrs[0])
         if op == "bool":
             return "True" if n.attrs[0] else "False"
-        if op == "met":  # |METLV|: the vector is built once, whether MET or METLV asks first
+        if op == "met":
+            if not n.attrs:  # the format's MET pT as it is (Lowerer.met)
+                return f"np.float64({self.col('MET_pt')}[ev])"
+            # CutLang's |METLV|: the vector is built once, whether MET or METLV asks first
             return self.vec(N.make("metlv", (), (), "vec"))[3]
         if op == "branch":
             return f"np.float64({self.col(n.attrs[0])}[ev])"

@@ -33,6 +33,7 @@ from adlc.backends.numba.codegen import (  # the layout the runtime reads is sha
     GeneratedModule,
     Layout,
     _bases,
+    symmetric_slots,
 )
 from adlc.errors import AdlSemanticError, Diagnostic
 from adlc.ir import nodes as N
@@ -114,6 +115,7 @@ class _Gen(SchemaBindings):
         self.E = Dom("E", None)
         self.slot_var: dict[Node, str] = {}       # ~= placeholder -> event array of local index
         self.chosen: list[tuple[Node, str]] = []
+        self.region_mask = False  # whether `ok` (the events reaching the line) is defined
 
     # --- small helpers -------------------------------------------------------------------
     def emit(self, text: str) -> None:
@@ -469,17 +471,23 @@ class _Gen(SchemaBindings):
         return dom
 
     def tuple_dom(self, parent: Dom, members, exclude=(), mode: str = "comb",
-                  origins=()) -> Dom:
+                  origins=(), unordered=frozenset(), rows: str | None = None) -> Dom:
         """Rows giving each placeholder an object, in the numba kernel's loop order: members of
         one collection are distinct, increasing within one placeholder number and for COMB
-        members (quirk 23); indices in `exclude` ([(coll, event array)], earlier ~= choices)
-        are skipped; "disjoint" also drops tuples using one object twice across collections
-        (`origins` pairs); "cartesian" takes every combination."""
+        members (quirk 23) and among the `unordered` placeholders (codegen.symmetric_slots,
+        as the numba kernel scans them); indices in `exclude` ([(coll, event array)], earlier
+        ~= choices) are skipped; "disjoint" also drops tuples using one object twice across
+        collections (`origins` pairs); "cartesian" takes every combination. `rows`: the
+        parent rows to build tuples in (the events a ~= line is reached in), else all."""
         dom = Dom(self.new("T"), parent)
         d = dom.name
         self.emit(f"# tuples of {len(members)} placeholder objects")
-        self.emit(f"{d}_up = xp.arange({parent.size})")
-        self.emit(f"{dom.ev} = {parent.ev}")
+        if rows is None:
+            self.emit(f"{d}_up = xp.arange({parent.size})")
+            self.emit(f"{dom.ev} = {parent.ev}")
+        else:
+            self.emit(f"{d}_up = {rows}")
+            self.emit(f"{dom.ev} = {parent.ev}[{d}_up]")
         locs: list[str] = []
         for i, m in enumerate(members):
             coll = m.args[0]
@@ -487,7 +495,8 @@ class _Gen(SchemaBindings):
             start = f"xp.zeros({d}_up.shape[0], dtype=np.int64)"
             for prev, loc in zip(members[:i], locs, strict=True):
                 if mode != "cartesian" and prev.args[0] is coll and (
-                        m.op == "member" or prev.attrs[0] == m.attrs[0]):
+                        m.op == "member" or prev.attrs[0] == m.attrs[0]
+                        or (m in unordered and prev in unordered)):
                     start = f"{loc} + 1"
             loc = f"{d}_j{i}"
             self.emit(f"g, {loc}, _ = _grow({dom.ev}, o{k}, {start})")
@@ -495,7 +504,7 @@ class _Gen(SchemaBindings):
                       f"{', '.join(f'{a}[g]' for a in [f'{d}_up', dom.ev, *locs])}")
             conds = [f"({loc} != {pl})" for prev, pl in zip(members[:i], locs, strict=True)
                      if prev.args[0] is coll and prev.attrs[0] != m.attrs[0]
-                     and m.op == "slot"]
+                     and m.op == "slot" and not (m in unordered and prev in unordered)]
             conds += [f"({loc} != {var}[{dom.ev}])" for c, var in exclude if c is coll]
             for prev, pl in zip(members[:i], locs, strict=True):
                 if (prev, m) in origins:
@@ -547,7 +556,9 @@ class _Gen(SchemaBindings):
         if op == "bool":
             return self.const("np.True_" if n.attrs[0] else "np.False_")
         if op == "met":
-            return f"_met({self.col('MET_pt')}, {self.col('MET_phi')})"
+            if not n.attrs:  # the format's MET pT as it is (Lowerer.met)
+                return f"_f64({self.col('MET_pt')})"
+            return f"_met({self.col('MET_pt')}, {self.col('MET_phi')})"  # CutLang's |METLV|
         if op == "branch":
             return f"_f64({self.col(n.attrs[0])})"
         if op == "evq":
@@ -778,7 +789,12 @@ class _Gen(SchemaBindings):
         furthest = n.attrs[0] == "furthest"
         last = furthest and n.attrs[-1] == "cutlang"
         t = self.ex(target, dom)
-        tup = self.tuple_dom(dom, slots, exclude=list(self.chosen))
+        # the last tuple scanned depends on the order of the scan: all of them then
+        unordered = frozenset() if last else symmetric_slots(value, slots)
+        # tuples only in the events that reach the line: elsewhere the choice is never read
+        rows = "xp.flatnonzero(ok)" if self.region_mask else None
+        tup = self.tuple_dom(dom, slots, exclude=list(self.chosen), unordered=unordered,
+                             rows=rows)
         self.scopes.append({})
         d = self.assign(f"xp.abs({self.ex(value, tup)} - {self.lift(t, tup)})", "d")
         self.scopes.pop()
@@ -867,6 +883,7 @@ class _Gen(SchemaBindings):
         fills: set[int] = set()
         records: set[int] = set()
         row = nbin = 0
+        self.region_mask = True  # `ok`: the events reaching the current line
         for region in self.prog.regions:
             info = {"name": region.name, "row0": row, "labels": ["all Events"],
                     "bin0": nbin, "bin_labels": [b.label for b in region.bins], "hists": []}

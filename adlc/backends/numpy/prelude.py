@@ -206,7 +206,8 @@ def _v_pt(px, py, pz, e):
 
 def _v_m(px, py, pz, e):
     m2 = e * e - (px * px + py * py + pz * pz)
-    return xp.where(m2 < 0, -xp.sqrt(-m2), xp.sqrt(m2))
+    # numba's `-sqrt(-m2) if m2 < 0 else sqrt(m2)`, one square root per value
+    return xp.copysign(xp.sqrt(xp.abs(m2)), m2)
 
 
 def _v_p(px, py, pz, e):
