@@ -346,6 +346,20 @@ class Table(Stmt):
     # Where each row is written, for diagnostics; like `span`, not part of equality.
     row_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
+    def row_vars(self) -> int:
+        """How many variables the rows give ranges for. CutLang never reads `nvars`: it
+        splits the numbers by the argument count of the call (TableNode.h), so a table whose
+        rows all hold value [err- err+] and k (min, max) pairs is a k-variable table, whatever
+        its nvars line says (the CutLang tutorial ex10 declares `nvars 1` over 2-variable
+        rows). Rows of mixed or odd widths keep `nvars` (and are reported)."""
+        skip = 3 if self.errors else 1
+        widths = {len(row) for row in self.rows}
+        if len(widths) == 1:
+            (width,) = widths
+            if width > skip and (width - skip) % 2 == 0:
+                return (width - skip) // 2
+        return self.nvars
+
 
 @dataclass(frozen=True, slots=True)
 class HistoList(Stmt):

@@ -41,7 +41,8 @@ _TERMINAL_NAMES = {
     "_NL": "the end of the line", "$END": "the end of the line", "ALIAS": "`alias`",
     "VALUE": "a value", "CSV": "`csv`", "PLUSMINUS": "`+-`", "MINUSPLUS": "`-+`",
 }
-_EXPRESSION_START = {"NAME", "NUMBER", "NEG_NUMBER", "LPAR", "LBRACE", "MINUS", "VBAR", "NOT"}
+_EXPRESSION_START = {"NAME", "NUMBER", "NEG_NUMBER", "LPAR", "LBRACE", "MINUS", "VBAR", "NOT",
+                     "QUOTED_NAME"}
 _DIALECT_DIRECTIVE = re.compile(r"#\s*adlc\s*:\s*dialect\s*=\s*([\w-]+)", re.IGNORECASE)
 
 
@@ -280,7 +281,10 @@ _OPERATORS = {"CMP_OP", "PLUS", "MINUS", "MUL_OP", "AND", "OR", "BIT_OP", "CIRCU
 
 
 def _expected(names) -> str:
-    names = set(names) - {"ALIAS", "CSV", "VALUE"}
+    # a quoted branch name (`"mu_phi"(MUO)`) is a rare spelling, not worth suggesting
+    names = set(names) - {"ALIAS", "CSV", "VALUE", "QUOTED_NAME"}
+    if names & _EXPRESSION_START and "SELECT" not in names:
+        names.discard("SORT")  # after `select`: the old `select SORT x descend`, also rare
     words: list[str] = []
     if len(names & _OPERATORS) >= 4:
         words.append("an operator")

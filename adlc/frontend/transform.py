@@ -146,6 +146,12 @@ class LineTransformer(Transformer):
         return A.Call(canonical_function(func), args, span=span)
 
     @v_args(meta=True)
+    def string_call(self, meta, children):
+        # `"mu_phi"(MUO)` (CutLang runs/exName.adl): the branch of that exact name, read
+        # for each object; the quotes stay in the name to mark it exact
+        return A.Call(str(children[0]), tuple(children[1]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
     def brace_call(self, meta, children):
         args, func = tuple(children[0]), str(children[1])
         span = self._meta_span(meta)
@@ -368,6 +374,12 @@ class LineTransformer(Transformer):
     @v_args(meta=True)
     def sort(self, meta, children):
         return A.Sort(children[1], str(children[2]).lower() == "descend",
+                      span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def select_sort(self, meta, children):
+        # `select SORT {goodEle_}E descend` (CutLang runs/example_sorting.adl): a sort
+        return A.Sort(children[2], str(children[3]).lower() == "descend",
                       span=self._meta_span(meta))
 
     @v_args(meta=True)

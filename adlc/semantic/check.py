@@ -30,11 +30,23 @@ _ARITY: dict[str, tuple[int, int | None]] = {
     "sinh": (1, 1), "cosh": (1, 1), "tanh": (1, 1), "exp": (1, 1), "log": (1, 1),
     "hstep": (1, 1), "delta": (1, 1), "pow": (2, 2), "fHT": (0, 1), "ADD": (1, 1),
     "applyHM": (1, 1), "applyPTF": (1, 1), "scalePT": (1, 1), "applyEF": (1, 1),
-    "scaleE": (1, 1), "daughters": (1, 2), "constituents": (1, 1),
+    "scaleE": (1, 1), "daughters": (1, 2), "constituents": (1, 2),
+    # CutLang's tokens for NanoAOD branches (lower.CUTLANG_BRANCH_ATTRS)
+    "relIsoall": (1, 1), "pfRelIso03all": (1, 1), "miniPFRelIsoAll": (1, 1),
     # CutLang's ONNX evaluation: `OME("model.onnx", inputs [, means, sigmas, output])`.
     "OME": (2, None),
 }
 _ATTRIBUTE_ARITY = (1, 1)
+# What to write instead, where a wrong argument count has a known cause.
+_ARITY_HINTS = {
+    # CutLang's grammar has only `fhemisphere(object, INT, INT)` (parse.y), and its Hemisphere
+    # class has no default methods (the method-less constructor leaves seed 0 / association
+    # 0, which Reconstruct rejects), so a one-argument call has no CutLang meaning.
+    "fhemisphere": "give the seed and association methods, e.g. fhemisphere(JET, 2, 3): "
+                   "CutLang accepts only this form and has no default methods (seed 2 = "
+                   "maximal invariant mass, association 3 = minimal Lund distance are the "
+                   "ones its Hemisphere class recommends)",
+}
 # Branch-name prefixes: a bare unknown name like these is read from the input file.
 _BRANCH_HINTS = ("HLT_", "Flag_", "L1_", "PV_", "MET_", "nJet", "nMuon", "nElectron", "nTau",
                  "nPhoton", "run", "event", "luminosityBlock", "fixedGridRho", "Pileup_")
@@ -317,7 +329,7 @@ def _looks_like_branch(name: str) -> bool:
 def _check_call(node: A.Call, scope: _Scope, out: list[Diagnostic]) -> None:
     func, count = node.func, len(node.args)
     if func in scope.tables:
-        nvars = scope.tables[func].nvars
+        nvars = scope.tables[func].row_vars()
         if count != nvars:
             out.append(Diagnostic(f"table `{func}` takes {nvars} value{'s' * (nvars != 1)}, "
                                   f"not {count}", node.span, "E410"))
@@ -341,7 +353,7 @@ def _check_call(node: A.Call, scope: _Scope, out: list[Diagnostic]) -> None:
         want = f"{low}" if low == high else (f"{low} or more" if high is None else
                                               f"{low} to {high}")
         out.append(Diagnostic(f"`{func}` takes {want} argument{'s' * (want != '1')}, "
-                              f"not {count}", node.span, "E411"))
+                              f"not {count}", node.span, "E411", hint=_ARITY_HINTS.get(func)))
 
 
 def _arity(func: str) -> tuple[int, int | None] | None:
@@ -407,7 +419,14 @@ def _increasing(edges, span: Span, what: str, out: list[Diagnostic]) -> None:
 
 
 def _check_table(table: A.Table, out: list[Diagnostic]) -> None:
-    width = 1 + (2 if table.errors else 0) + 2 * table.nvars
+    nvars = table.row_vars()
+    if nvars != table.nvars:
+        out.append(Diagnostic(
+            f"table `{table.name}` declares nvars {table.nvars} but every row gives ranges "
+            f"for {nvars} variables: read as nvars {nvars}", table.span, "W515", "warning",
+            hint=f"write `nvars {nvars}`; CutLang ignores nvars and splits the rows by the "
+                 "number of values the table is called with"))
+    width = 1 + (2 if table.errors else 0) + 2 * nvars
     for i, row in enumerate(table.rows, start=1):
         if len(row) != width:
             span = table.row_spans[i - 1] if i <= len(table.row_spans) else table.span
@@ -415,7 +434,7 @@ def _check_table(table: A.Table, out: list[Diagnostic]) -> None:
                 f"table `{table.name}` row {i} has {len(row)} numbers, expected {width}",
                 span, "E311",
                 hint=f"each row is: value{' err- err+' if table.errors else ''}"
-                     f"{' min max' * table.nvars}"))
+                     f"{' min max' * nvars}"))
     if not table.rows:
         out.append(Diagnostic(f"table `{table.name}` has no rows", table.span, "E312"))
 

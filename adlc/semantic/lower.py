@@ -47,6 +47,12 @@ COMPARISONS = {"==": "==", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">=
 NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 VEC_ATTRS = frozenset({"pT", "eta", "phi", "m", "E", "P", "pz", "rap", "theta", "absEta"})
 BINDERS = frozenset({"reduce", "quant"})
+# CutLang's lexer tokens for NanoAOD branches whose names it spells without the underscore
+# (parse.l: relIsoall, pfRelIso03all, miniPFRelIsoAll): the branch suffix each one reads.
+CUTLANG_BRANCH_ATTRS = {"relIsoall": "relIso_all", "pfRelIso03all": "pfRelIso03_all",
+                        "miniPFRelIsoAll": "miniPFRelIso_all"}
+# Hidden attribute of a COMB candidate: member k's position in its collection, plus one.
+COMB_MEMBER = "_member"
 MET_NAMES = frozenset({"MET", "MissingET"})
 
 
@@ -842,6 +848,13 @@ class Lowerer:
         """`value ~= target` (closest) / `~!` (furthest): choose objects for the placeholders
         of `value` not chosen by an earlier `~=` of the region (conformance quirk 21)."""
         value, target = self.num(e.left), self.num(e.right)
+        if self.scope.members:
+            # In a COMB block CutLang (ObjectNode.cpp createNewParti) binds every
+            # placeholder of a criterion to the tuple's members before evaluating it, and a
+            # search with no free placeholder left (SearchNode::evaluate) is the test
+            # value == target: `max(pT(mus)) - pT(mus[-1]) ~= 0` keeps the tuples whose
+            # muon is the leading one, for ~= and ~! alike.
+            return self.cmp("==", value, target)
         free = [n for n in walk_values(value) if n.op == "slot" and n not in self.chosen]
         if not free:
             self.error(f"'{e.op}' needs a placeholder (coll[-1]) that is not chosen yet",
@@ -930,8 +943,9 @@ class Lowerer:
                 ends = [zero, xs[0], zero, xs[1]] if f == "dPhi" else [xs[0], zero, xs[1], zero]
                 return make("func", tuple(ends), (f,), "num")
             ends = []
-            for a in args:
-                x = as_particle(self.expr(a))
+            # lowered once: lowering a placeholder again would count another occurrence
+            for a, x in zip(args, xs, strict=True):
+                x = as_particle(x)
                 if x.type == "coll":
                     x = elem(x)
                 if x.type == "obj":
@@ -941,6 +955,10 @@ class Lowerer:
                 else:
                     raise self.type_error(a, "a particle", x)
             return make("func", tuple(ends), (f,), "num")
+        if f in ("Cross", "Dot") and len(args) == 2:
+            return self.vector_product(f, args)
+        if f in ("daughters", "constituents") and len(args) == 2:
+            return self.daughter(e)
         if f in ("allof", "anyof") and len(args) == 1:
             coll = self.coll(args[0])
             self.scope.quant[coll] = "all" if f == "allof" else "any"
@@ -969,9 +987,53 @@ class Lowerer:
             if x.type == "coll":
                 x = elem(x)
             if x.type == "obj":
-                return make("attr", (x,), (f,), "num")
+                return make("attr", (x,), (CUTLANG_BRANCH_ATTRS.get(f, f),), "num")
         self.error(f"unknown function {f!r} with {len(args)} argument(s)", e.span, "E242")
         raise _Recovered()
+
+    def vector_product(self, f: str, args: tuple[A.Expr, ...]) -> Node:
+        """CutLang's `Cross(a, b)` = |a x b| and `Dot(a, b)` = a . b of the two particles'
+        three-momenta, in TVector3's order of operations (Cross, then Mag = sqrt(x² + y² +
+        z²); Dot = ax bx + ay by + az bz), so the result rounds as CutLang's does."""
+        a, b = (self.vec(x) for x in args)
+        ax, ay, az = (make("vattr", (a,), (c,)) for c in ("px", "py", "pz"))
+        bx, by, bz = (make("vattr", (b,), (c,)) for c in ("px", "py", "pz"))
+
+        def op(sym: str, x: Node, y: Node) -> Node:
+            return make("arith", (x, y), (sym,))
+
+        if f == "Dot":
+            return op("+", op("+", op("*", ax, bx), op("*", ay, by)), op("*", az, bz))
+        cx = op("-", op("*", ay, bz), op("*", by, az))
+        cy = op("-", op("*", az, bx), op("*", bz, ax))
+        cz = op("-", op("*", ax, by), op("*", bx, ay))
+        mag2 = op("+", op("+", op("*", cx, cx), op("*", cy, cy)), op("*", cz, cz))
+        return make("func", (mag2,), ("sqrt",))
+
+    def daughter(self, e: A.Call) -> Node:
+        """`daughters(C[i], a[-k])`: the object of `a` that fills placeholder `a[-k]` in the
+        i-th tuple of the COMB object C (CutLang's `define X = daughters(C[0], a[-1])`).
+        C stores, per tuple, each member's position in its collection plus one; when C[i] is
+        out of range that reads 0, so the object's index is -1, also out of range, and its
+        attributes read 0 (quirk 5)."""
+        combo, member = e.args
+        cnode = self.expr(combo)
+        slot = None
+        k = self.num(member.index) if isinstance(member, A.Index) else None
+        if (cnode.op == "index" and cnode.args[0].op == "comb" and k is not None
+                and k.op == "const" and k.attrs[0] < 0):
+            coll, k = self.coll(member.base), int(k.attrs[0])
+            members = cnode.args[0].args[:-1]
+            slot = next((p for p, m in enumerate(members)
+                         if m.args[0] is coll and m.attrs[0] == k), None)
+        if slot is None:
+            self.error("daughters() takes a COMB candidate and one of its placeholders",
+                       e.span, "E234", "write daughters(Zs[0], muons[-1]) for object Zs : "
+                       "COMB(muons[-1] muons[-2])")
+            raise _Recovered()
+        position = make("attr", (cnode,), (f"{COMB_MEMBER}{slot}",), "num")
+        index = make("arith", (position, N.const(1.0)), ("-",), "num")
+        return make("index", (coll, index), (), "obj")
 
     def candidate_define(self, f: str, arg: A.Expr) -> Node | None:
         """A learn-adl per-candidate define `f` of the object that `arg` is a candidate of:
@@ -1014,19 +1076,20 @@ class Lowerer:
     def table(self, t: A.Table, e: A.Call) -> Node:
         """A table used as a function: the value of the first row whose ranges contain every
         argument (edges inclusive), 0 outside every row; values are float32 (quirk 12)."""
-        if len(e.args) != t.nvars:
-            self.error(f"table {t.name!r} has nvars {t.nvars} but is called with "
+        nvars = t.row_vars()  # what the rows hold; CutLang ignores the nvars line
+        if len(e.args) != nvars:
+            self.error(f"table {t.name!r} has nvars {nvars} but is called with "
                        f"{len(e.args)} argument(s)", e.span, "E242")
             raise _Recovered()
         skip = 3 if t.errors else 1
         rows = []
         for row in t.rows:
-            if len(row) != skip + 2 * t.nvars:
-                self.error(f"table {t.name!r}: a row needs {skip + 2 * t.nvars} numbers, "
+            if len(row) != skip + 2 * nvars:
+                self.error(f"table {t.name!r}: a row needs {skip + 2 * nvars} numbers, "
                            f"found {len(row)}", t.span, "E243")
                 raise _Recovered()
             rows.append((float(np.float32(row[0])), *map(float, row[skip:])))
-        return make("table", tuple(self.num(a) for a in e.args), (t.name, t.nvars, tuple(rows)),
+        return make("table", tuple(self.num(a) for a in e.args), (t.name, nvars, tuple(rows)),
                     "num")
 
     def external(self, spec, e: A.Call) -> Node:

@@ -29,11 +29,12 @@ COMB_SUMS = frozenset({"q", "pdgID"})   # attributes of a COMB candidate summed 
 DERIVED_KIN = {"e": 0, "p": 1, "pz": 2, "rap": 3, "theta": 4, "abseta": 5}
 VEC_FUNCS = {"pT": "_v_pt", "m": "_v_m", "eta": "_v_eta", "phi": "_v_phi", "E": "_v_e",
              "P": "_v_p", "pz": "_v_pz", "rap": "_v_rap", "theta": "_v_theta",
-             "absEta": "_v_abseta"}
+             "absEta": "_v_abseta", "px": "_v_px", "py": "_v_py"}
 MATH = {"abs": "abs", "sqrt": "np.sqrt", "cos": "np.cos", "sin": "np.sin", "tan": "np.tan",
         "sinh": "np.sinh", "cosh": "np.cosh", "tanh": "np.tanh", "exp": "np.exp",
         "log": "np.log"}
 BASE_NEEDS = {"e", "p", "pz", "rap", "theta", "abseta"}
+COMB_MEMBER = "_member"   # hidden attribute of a COMB candidate (Lowerer.daughter)
 ORIGIN = "_origin"       # hidden attribute: which input object a candidate is (disjoint)
 ORIGIN_STRIDE = 1e9      # origin = base collection number * stride + index in the event
 CODEGEN_VERSION = "3"
@@ -60,6 +61,15 @@ class GeneratedModule:
     entry: str
     layout: Layout
     missing_as_zero: frozenset[str] = frozenset()
+
+
+def direct_branch(attr: str, prefix: str) -> str:
+    """The branch a direct read `attr(obj)` names (ADL.md §8.7): `Muon_tightId` as it is,
+    `tightId` with the collection's prefix, and a quoted name (`"mu_phi"(MUO)`, an older
+    CutLang's spelling of a branch name) exactly, without its quotes."""
+    if attr.startswith('"'):
+        return attr.strip('"')
+    return attr if attr.startswith(prefix) else prefix + attr
 
 
 def _num(x: float) -> str:
@@ -496,14 +506,16 @@ class _Gen(SchemaBindings):
         self.emit(f"n{k} = 0")
         ind = self.ind
         self.scan_p4([pred, total] if any(a in VEC_FUNCS for a in needs) else [pred], members)
-        self.tuple_loops(members)
+        loop_vars = self.tuple_loops(members)
         self.push()
         ok = self.cond(pred)
         self.emit(f"if {ok}:")
         self.ind += 1
         vec = None
         for a in needs:
-            if a in VEC_FUNCS:
+            if a.startswith(COMB_MEMBER):  # daughters(): the member's position, plus one
+                value = f"np.float64({loop_vars[int(a[len(COMB_MEMBER):])]} + 1)"
+            elif a in VEC_FUNCS:
                 if vec is None:
                     vec = self.vec(total)
                 value = f"{VEC_FUNCS[a]}({', '.join(vec)})"
@@ -567,7 +579,7 @@ class _Gen(SchemaBindings):
         if ref is None:
             if cs.prefix:  # direct branch read, exactly (ADL.md §8.7): Muon_tightId(Muon),
                 # btagDeepB(Jet) is Jet_btagDeepB; a missing branch fails when the file is read
-                branch = attr if attr.startswith(cs.prefix) else cs.prefix + attr
+                branch = direct_branch(attr, cs.prefix)
                 return f"np.float64({self.col(branch)}[o{k} + {j}])"
             self.fail(f"collection {c.attrs[0]!r} has no attribute {attr!r} in the input "
                       f"format {self.schema.name!r}")

@@ -95,6 +95,16 @@ def _v_pz(px, py, pz, e):
 
 
 @njit(**_JIT)
+def _v_px(px, py, pz, e):
+    return px
+
+
+@njit(**_JIT)
+def _v_py(px, py, pz, e):
+    return py
+
+
+@njit(**_JIT)
 def _v_rap(px, py, pz, e):
     return 0.5 * math.log((e + pz) / (e - pz))
 

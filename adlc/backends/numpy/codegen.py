@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from adlc.backends.common import SchemaBindings
 from adlc.backends.numba.codegen import (  # the layout the runtime reads is shared
+    COMB_MEMBER,
     COMB_SUMS,
     DERIVED_KIN,
     ORIGIN,
@@ -33,6 +34,7 @@ from adlc.backends.numba.codegen import (  # the layout the runtime reads is sha
     GeneratedModule,
     Layout,
     _bases,
+    direct_branch,
     symmetric_slots,
 )
 from adlc.errors import AdlSemanticError, Diagnostic
@@ -228,6 +230,8 @@ class _Gen(SchemaBindings):
                 for m in c.args[:-1]:
                     self.needs[m.args[0]] |= {"pT", "eta", "phi", "m"} | (
                         self.needs[c] & COMB_SUMS)
+                    if self.needs[c] & VEC_FUNCS.keys():  # the candidates' summed vectors
+                        self.vec_colls.add(m.args[0])
             elif c.op == "composite":
                 for m in c.args[:-2]:
                     self.needs[m.args[0]] |= self.needs[c] & COMB_SUMS
@@ -370,7 +374,7 @@ class _Gen(SchemaBindings):
         if ref is None:
             if cs.prefix:  # direct branch read, exactly (ADL.md §8.7): Muon_tightId(Muon),
                 # btagDeepB(Jet) is Jet_btagDeepB; a missing branch fails when the file is read
-                branch = attr if attr.startswith(cs.prefix) else cs.prefix + attr
+                branch = direct_branch(attr, cs.prefix)
                 return f"_f64({self.col(branch)})"
             self.fail(f"collection {c.attrs[0]!r} has no attribute {attr!r} in the input "
                       f"format {self.schema.name!r}")
@@ -431,7 +435,11 @@ class _Gen(SchemaBindings):
         self.emit(f"n{k} = xp.bincount({dom.ev}[{keep}], minlength=nev)")
         self.emit(f"o{k} = _offsets(n{k})")
         for a in needs:
-            if a in VEC_FUNCS:
+            if a.startswith(COMB_MEMBER) and c.op == "comb":
+                # daughters(): the member's position in its collection, plus one
+                loc = dom.locs[members[int(a[len(COMB_MEMBER):])]]
+                value = f"({loc} + 1).astype(np.float64)"
+            elif a in VEC_FUNCS:
                 value = f"{VEC_FUNCS[a]}({', '.join(self.ex(cand, dom))})"
             elif a in COMB_SUMS:
                 value = self.member_sum(a, cand, dom)

@@ -235,6 +235,14 @@ def _v_pz(px, py, pz, e):
     return pz
 
 
+def _v_px(px, py, pz, e):
+    return px
+
+
+def _v_py(px, py, pz, e):
+    return py
+
+
 def _v_rap(px, py, pz, e):
     return 0.5 * xp.log((e + pz) / (e - pz))
 
