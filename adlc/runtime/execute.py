@@ -202,6 +202,18 @@ class _Failure:
         return self.kind(self.diagnostics, self.source)
 
 
+# (generated module's path, its name, GeneratedModule) of the run whose pool is being
+# forked: set by _parallel before the workers start, so that they inherit it and each task
+# carries only its WorkItem instead of pickling the whole GeneratedModule again.
+_POOL_JOB: tuple | None = None
+
+
+def _pool_work(item) -> Accumulators | _Failure:
+    """One work item in a forked pool worker, for the run in _POOL_JOB."""
+    assert _POOL_JOB is not None, "pool workers must be forked after _POOL_JOB is set"
+    return _work((*_POOL_JOB, item))
+
+
 def _work(args, keep_open: bool = True) -> Accumulators | _Failure:
     """One work item, in a pool worker: the file stays open for the worker's next item."""
     source_path, name, gen, item = args
@@ -260,7 +272,8 @@ def _parallel(module, gen, items, jobs: int):
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
-    tasks = iter([(module.__file__, module.__name__, gen, item) for item in items])
+    global _POOL_JOB
+    tasks = iter(items)
     # Before any worker starts, the parent runs the kernel once on the first few events, so
     # that numba compiles it (or loads it from the cache) once and the forked workers inherit
     # it, instead of every worker doing so at the same time. Only those few events run here,
@@ -268,21 +281,31 @@ def _parallel(module, gen, items, jobs: int):
     # the parent takes no share of the event loop from the workers. (The parent keeps no file
     # open: the forked workers would share its file position.)
     _warm_up(module, gen, items[0])
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    _POOL_JOB = (module.__file__, module.__name__, gen)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_fork_context())
     pending: deque = deque()
     try:
         for task in itertools.islice(tasks, 2 * jobs):
-            pending.append(pool.submit(_work, task))
+            pending.append(pool.submit(_pool_work, task))
         while pending:
             part = pending.popleft().result()
             if isinstance(part, _Failure):
                 raise part.error()
             task = next(tasks, None)
             if task is not None:
-                pending.append(pool.submit(_work, task))
+                pending.append(pool.submit(_pool_work, task))
             yield part
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _POOL_JOB = None
+
+
+def _fork_context():
+    """Workers forked from this process (they inherit the loaded kernel and _POOL_JOB):
+    the default on Linux up to Python 3.13, asked for explicitly because 3.14 changes it."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork")
 
 
 _WARM_UP_EVENTS = 64
