@@ -29,6 +29,7 @@ only when a file is opened.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import glob
 import hashlib
 import os
@@ -396,6 +397,18 @@ def partition(inputs: InputSet, chunk_size: int, max_events: int | None = None) 
 # --- reading -------------------------------------------------------------------------------------
 
 
+
+def _missing_collection(group: str, names: list[str], where: str) -> AdlInputError:
+    """The error for a collection the file does not have: named as the user knows it (its
+    counter `nFatJet` and its `FatJet_*` branches), not by the reader's internal key."""
+    groups = sorted({n.split("_", 1)[0] for n in names if "_" in n})
+    close = difflib.get_close_matches(group, groups, n=5, cutoff=0.6) or groups[:12]
+    return AdlInputError.one(
+        f"no collection {group!r} in {where}: no counter branch 'n{group}' and no "
+        f"'{group}_*' branches", code="E705",
+        hint=f"collections in this file: {', '.join(close)}" if close else
+        "the file has no collections")
+
 @dataclass(frozen=True)
 class _Plan:
     """What to read from one tree for one list of requested names."""
@@ -474,9 +487,14 @@ def _plan(ttree: Any, path: str, branches: Sequence[str],
             missing.append(name)
     if missing:
         names = list(present)
+        where = f"tree {ttree.name!r} of {path!r}"
+        # a collection that is not there is one error, not one more per attribute read
+        absent = {m[: -len(OFFSETS_SUFFIX)] for m in missing if m.endswith(OFFSETS_SUFFIX)}
+        missing = [m for m in missing if m.endswith(OFFSETS_SUFFIX) or group_of(m) not in absent]
         diags = [d for m in missing
-                 for d in missing_branch_error(m, names, f"tree {ttree.name!r} of {path!r}")
-                 .diagnostics]
+                 for d in (_missing_collection(m[: -len(OFFSETS_SUFFIX)], names, where)
+                           if m.endswith(OFFSETS_SUFFIX)
+                           else missing_branch_error(m, names, where)).diagnostics]
         raise AdlInputError([Diagnostic(d.message, _file_span(path), d.code, "error", d.hint)
                              for d in diags])
     read = list(dict.fromkeys(read))

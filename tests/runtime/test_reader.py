@@ -154,6 +154,19 @@ def test_missing_branch_lists_nearest(data_dir: str) -> None:
     assert len(err.value.diagnostics) == 2
 
 
+
+def test_missing_collection_is_one_error_named_as_in_the_file(data_dir: str) -> None:
+    """A collection the file lacks is reported by its counter and branch prefix (not by the
+    reader's internal `FatJet@offsets` key), once, whatever attributes were asked for."""
+    inputs = open_inputs([os.path.join(data_dir, "a.root")])
+    with pytest.raises(AdlInputError) as err:
+        list(iterate_chunks(inputs, ["FatJet@offsets", "FatJet_pt", "FatJet_eta", "Jet_pt"],
+                            1000))
+    (diag,) = err.value.diagnostics
+    assert "no collection 'FatJet'" in diag.message and "nFatJet" in diag.message
+    assert "@offsets" not in err.value.render()
+    assert "Jet" in diag.hint.split(":", 1)[1]  # the collections the file does have
+
 def test_reads_only_requested_branches(data_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
     read: list[str] = []
     original = uproot.behaviors.TBranch.HasBranches.arrays
