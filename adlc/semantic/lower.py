@@ -64,6 +64,16 @@ def elem(coll: Node) -> Node:
     return make("elem", (coll,), (), "obj")
 
 
+def b_jets() -> Node:
+    """CutLang's built-in `BJET` (parse.y: type bjet_t over JET; FuncNode.cpp reads it through
+    tagJets(ao, 1, "JET")): the jets whose b-tag bit is set, i.e. JET with BTag(JET) == 1.
+    A file's own `object BJET` takes precedence (looked up first)."""
+    jets = make("base", (), ("Jet",), "coll")
+    tagged = make("cmp", (make("attr", (elem(jets),), ("BTag",)), N.const(1.0)), ("==",),
+                  "bool")
+    return make("filter", (jets, tagged), (), "coll")
+
+
 def free_elems(node: Node, memo: dict | None = None) -> frozenset[Node]:
     """Collections whose loop element `node` uses without a reducer/quantifier binding it."""
     memo = {} if memo is None else memo
@@ -158,7 +168,10 @@ class Lowerer:
         self.scope = _Scope()
         node = self.expr(d.value)
         if node.type == "coll":
-            self.error(f"define {d.name!r} is a collection; use an object block", d.span)
+            name = d.value.id if isinstance(d.value, A.Name) else "coll"
+            self.error(f"define {d.name!r} is a collection; use an object block", d.span,
+                       hint=f"for its four-vector sum write sum({name}); for the negative "
+                            f"sum (MHT) write sum(-{name}) or -{name}_")
         if free_elems(node):
             self.error(f"define {d.name!r} uses an un-indexed collection outside a reducer",
                        d.span, hint="index it (coll[0]) or reduce it (sum(...), size(...))")
@@ -181,6 +194,12 @@ class Lowerer:
         if len(obj.take) == 1 and isinstance(obj.take[0].source, A.Comb):
             return self.lower_comb(obj, obj.take[0].source)
         self.scope = _Scope()
+        if isinstance(source, A.Name) and not obj.commands:
+            value = self.expr(source)
+            if value.type == "num":
+                # adl2tnm: `object scalarHT / take ScalarHT` names a one-value-per-event
+                # ntuple quantity (read as a number wherever the object is used)
+                return value
         if len(obj.take) > 1:
             parent = make("union", tuple(self.coll(t.source) for t in obj.take), (), "coll")
         else:
@@ -644,9 +663,17 @@ class Lowerer:
         return node
 
     def check_event(self, node: Node, span: Span) -> None:
-        if free_elems(node):
-            self.error("an un-indexed collection in a region command must be reduced", span,
-                       "E220", "use size(), sum(), min(), max() or ave(), or index it: x[0]")
+        if not free_elems(node):
+            return
+        if self.scope.slices:
+            # `select dR(jets[0:1], METLV[0]) > 0.3`: whether every or some sliced element
+            # must pass is not written, and CutLang's meaning is undocumented
+            self.error("a slice in a region command must be reduced", span, "E220",
+                       "wrap the comparison in all(...) (every element passes) or any(...) "
+                       "(some element passes), e.g. all(dR(jets[0:1], METLV[0]) > 0.3)")
+            return
+        self.error("an un-indexed collection in a region command must be reduced", span,
+                   "E220", "use size(), sum(), min(), max() or ave(), or index it: x[0]")
 
     # --- expressions -----------------------------------------------------------------------
     def cond(self, e: A.Expr) -> Node:
@@ -684,7 +711,12 @@ class Lowerer:
     def type_error(self, e: A.Expr, wanted: str, node: Node) -> Exception:
         what = {"coll": "a collection", "vec": "a four-vector", "obj": "a particle",
                 "num": "a number", "bool": "a condition"}[node.type]
-        self.error(f"expected {wanted} here, found {what}", e.span, "E230")
+        hint = None
+        if wanted == "a number" and node.type in ("obj", "vec"):
+            hint = "read one of its attributes: pT(x), m(x) (or x.pT)"
+        elif wanted == "a number" and node.type == "coll":
+            hint = "reduce it: size(x), sum(pT(x)), min(...), max(...); or index it: x[0]"
+        self.error(f"expected {wanted} here, found {what}", e.span, "E230", hint)
         return _Recovered()
 
     def coll(self, e: A.Expr) -> Node:
@@ -741,6 +773,10 @@ class Lowerer:
                 x = self.expr(e.operand)
                 if x.type in ("vec", "obj"):
                     return make("vec_neg", (self.to_vec(x, e.operand),), (), "vec")
+                if x.type == "coll":
+                    # CutLang's `-jets_` (a whole collection, negated): the negative
+                    # four-vector sum, as in `sum(-jets)` (ADL.md §5.5, MHT)
+                    return make("vec_neg", (make("vec_csum", (x,), (), "vec"),), (), "vec")
                 if x.type == "bool":
                     x = make("b2n", (x,), (), "num")
                 if x.op == "const":
@@ -789,6 +825,8 @@ class Lowerer:
             return self.defines[name]
         if name in self.objects:
             return self.objects[name]
+        if name in COLLECTIONS and COLLECTIONS[name] == "BJet":
+            return b_jets()
         if name in COLLECTIONS:
             return make("base", (), (COLLECTIONS[name],), "coll")
         if name == "HT":
@@ -797,6 +835,8 @@ class Lowerer:
         if name in ("METLV",):
             self.error("METLV must be indexed: METLV[0]", e.span, "E231")
             raise _Recovered()
+        if name in ("constituents", "daughters"):
+            self.no_constituents(name, e.span)
         if name in self.tables:
             raise Unsupported("tables")
         if name in self.regions or name in self.histolists:
@@ -908,6 +948,15 @@ class Lowerer:
                            e)
         return make("cmp", (flag, N.const(0.5)), (">",), "bool")
 
+    def no_constituents(self, name: str, span: Span) -> None:
+        """CutLang's `pT(JET constituents)` (runs/exCon.adl, LLP.adl): the constituents of
+        each jet, which CutLang reads only from Delphes (with CMSNANO it aborts, ADL.md §6)
+        and which no input format of adlc maps."""
+        self.error(f"'{name}' of each object (`pT(JET {name})`, `{name}(GEN)`) is not "
+                   "supported: no input format of adlc maps jet constituents or decay products",
+                   span, "E233", f"{name}(X[i], a[-k]) of a COMB object is supported")
+        raise _Recovered()
+
     def call(self, e: A.Call) -> Node:  # noqa: C901
         f, args = e.func, e.args
         if len(args) == 1 and (attr := self.candidate_define(f, args[0])) is not None:
@@ -957,6 +1006,8 @@ class Lowerer:
             return make("func", tuple(ends), (f,), "num")
         if f in ("Cross", "Dot") and len(args) == 2:
             return self.vector_product(f, args)
+        if f in ("daughters", "constituents") and len(args) == 1:
+            self.no_constituents(f, e.span)
         if f in ("daughters", "constituents") and len(args) == 2:
             return self.daughter(e)
         if f in ("allof", "anyof") and len(args) == 1:

@@ -24,6 +24,11 @@ from adlc.runtime import schemas as S
 
 from .prelude import PRELUDE
 
+
+def missing_collection_hint(schema: S.Schema, name: str) -> str:
+    """The collections the input format does have (`name` is the one it lacks)."""
+    return f"instead of {name}, this format has " + ", ".join(sorted(schema.collections))
+
 UNRESOLVED = 98765432.1   # what an unresolved ~= placeholder reads (quirk 21)
 COMB_SUMS = frozenset({"q", "pdgID"})   # attributes of a COMB candidate summed over members
 DERIVED_KIN = {"e": 0, "p": 1, "pz": 2, "rap": 3, "theta": 4, "abseta": 5}
@@ -144,10 +149,10 @@ class _Gen(SchemaBindings):
         self.scopes.pop()
         self.ind -= 1
 
-    def fail(self, message: str, node: Node | None = None) -> None:
+    def fail(self, message: str, node: Node | None = None, hint: str | None = None) -> None:
         span = self.prog.spans.get(node) if node is not None else None
         kw = {"span": span} if span is not None else {}
-        self.diags.append(Diagnostic(message, code="E300", **kw))
+        self.diags.append(Diagnostic(message, code="E300", hint=hint, **kw))
 
     # --- collections ---------------------------------------------------------------------
     def plan_collections(self) -> list[Node]:
@@ -266,7 +271,8 @@ class _Gen(SchemaBindings):
     def coll_schema(self, c: Node):
         cs = self.schema.collection(c.attrs[0])
         if cs is None:
-            self.fail(f"the input format {self.schema.name!r} has no collection {c.attrs[0]!r}")
+            self.fail(f"the input format {self.schema.name!r} has no collection {c.attrs[0]!r}",
+                      c, missing_collection_hint(self.schema, c.attrs[0]))
         return cs
 
     def materialise(self, c: Node) -> None:

@@ -35,6 +35,7 @@ from adlc.backends.numba.codegen import (  # the layout the runtime reads is sha
     Layout,
     _bases,
     direct_branch,
+    missing_collection_hint,
     symmetric_slots,
 )
 from adlc.errors import AdlSemanticError, Diagnostic
@@ -132,10 +133,10 @@ class _Gen(SchemaBindings):
             self.columns[key] = f"a{len(self.columns)}_{_safe(key)}"
         return self.columns[key]
 
-    def fail(self, message: str, node: Node | None = None) -> None:
+    def fail(self, message: str, node: Node | None = None, hint: str | None = None) -> None:
         span = self.prog.spans.get(node) if node is not None else None
         kw = {"span": span} if span is not None else {}
-        self.diags.append(Diagnostic(message, code="E300", **kw))
+        self.diags.append(Diagnostic(message, code="E300", hint=hint, **kw))
 
     def buf(self, c: Node, attr: str) -> str:
         return f"c{self.coll_id[c]}_{_safe(attr)}"
@@ -252,7 +253,8 @@ class _Gen(SchemaBindings):
     def coll_schema(self, c: Node):
         cs = self.schema.collection(c.attrs[0])
         if cs is None:
-            self.fail(f"the input format {self.schema.name!r} has no collection {c.attrs[0]!r}")
+            self.fail(f"the input format {self.schema.name!r} has no collection {c.attrs[0]!r}",
+                      c, missing_collection_hint(self.schema, c.attrs[0]))
         return cs
 
     def materialise(self, c: Node) -> None:
