@@ -43,7 +43,7 @@ COMB_MEMBER = "_member"   # hidden attribute of a COMB candidate (Lowerer.daught
 ORIGIN = "_origin"       # hidden attribute: which input object a candidate is (disjoint)
 ORIGIN_STRIDE = 1e9      # origin = base collection number * stride + index in the event
 CODEGEN_VERSION = "3"
-KERNEL_LINES = 2500      # a kernel longer than this continues in another one
+KERNEL_LINES = 1000      # a kernel longer than this continues in another one (see generate)
 
 
 @dataclass
