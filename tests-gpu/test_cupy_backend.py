@@ -7,6 +7,7 @@ Run: `pytest tests-gpu` (skipped without cupy or a CUDA device)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 
 from adlc.runtime.conformance import compare_to_golden, result_to_golden_dict
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(os.environ.get("ADLC_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 CONFORMANCE = SHARED / "conformance"
 GOLDENS = sorted(CONFORMANCE.glob("golden/*.json"))
 # the CPU suite's exclusions (tests/conformance/test_goldens.py), for the same reasons
