@@ -32,6 +32,23 @@ def _internal_error(exc: Exception) -> None:
     sys.exit(3)
 
 
+def _functions_option(command):
+    return click.option(
+        "--functions", "functions", multiple=True, type=click.Path(dir_okay=False),
+        metavar="FILE.py",
+        help="A Python file of external functions to register (repeatable; docs/functions.md)."
+    )(command)
+
+
+def _load_functions(files: tuple[str, ...]) -> None:
+    """Register the external functions of each `--functions` file before the ADL is read."""
+    if files:
+        from adlc.stdlib import load_module_functions
+
+        for file in files:
+            load_module_functions(file)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="adlc")
 def main() -> None:
@@ -43,10 +60,15 @@ def main() -> None:
 @click.option("--syntax", is_flag=True, help="Stop after parsing (no name or type checks).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one record per file, for editors and CI.")
-def check(files: tuple[str, ...], syntax: bool, fmt: str) -> None:
+@_functions_option
+def check(files: tuple[str, ...], syntax: bool, fmt: str, functions: tuple[str, ...]) -> None:
     """Check ADL files for errors, without reading any data."""
     from adlc.semantic.check import check_file
 
+    try:
+        _load_functions(functions)
+    except AdlError as error:
+        _fail(error)
     records = []
     failed = False
     for file in files:
@@ -117,13 +139,16 @@ def fmt(files: tuple[str, ...], write: bool, check_only: bool) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no cutflow table.")
 @click.option("--cutlang-compat", is_flag=True,
               help="Reproduce CutLang's bugs too (docs/cutlang-differences.md).")
+@_functions_option
 def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str | None,
-        schema_file: str | None, tree: str | None, chunk_size: int, max_events: int | None, jobs: int, backend: str, plots: bool,
-        force: bool, no_opt: bool, quiet: bool, cutlang_compat: bool) -> None:
+        schema_file: str | None, tree: str | None, chunk_size: int, max_events: int | None,
+        jobs: int, backend: str, plots: bool, force: bool, no_opt: bool, quiet: bool,
+        cutlang_compat: bool, functions: tuple[str, ...]) -> None:
     """Run an analysis over ROOT files: cutflows, bins and histograms."""
     from adlc import driver
 
     try:
+        _load_functions(functions)
         driver.run_command(analysis, list(inputs), outdir=outdir, schema=schema,
                            chunk_size=chunk_size, max_events=max_events, jobs=jobs,
                            backend=backend, plots=plots, force=force, optimise=not no_opt,
@@ -146,12 +171,14 @@ def run(analysis: str, inputs: tuple[str, ...], outdir: str | None, schema: str 
               help="Input format the code is generated for.")
 @click.option("--dump-after", default=None, metavar="PASS",
               help="With --stage opt: the IR after this optimiser pass (e.g. fold_constants).")
+@_functions_option
 def dump(analysis: str, stage: str | None, backend: str, schema: str,
-         dump_after: str | None) -> None:
+         dump_after: str | None, functions: tuple[str, ...]) -> None:
     """Print the AST, the IR (as lowered, or optimised) or the generated code of an analysis."""
     from adlc import driver
 
     try:
+        _load_functions(functions)
         stage = stage or ("opt" if dump_after else "ir")
         click.echo(driver.dump(analysis, stage=stage, backend=backend, schema=schema,
                                dump_after=dump_after), nl=False)

@@ -80,7 +80,14 @@ def check_file(path: str, *, syntax_only: bool = False) -> tuple[list[Diagnostic
         analysis = parse(source, path)
         if syntax_only:
             return [], source
-        return _limit(check_analysis(analysis)), source
+        diagnostics = check_analysis(analysis)
+        if not any(d.severity == "error" for d in diagnostics):
+            errors = _lowering_errors(analysis, source)
+            # an error replaces the warning about the same text (an unknown function)
+            at = {(e.span.line, e.span.column) for e in errors}
+            diagnostics = [d for d in diagnostics if (d.span.line, d.span.column) not in at]
+            diagnostics += errors
+        return _limit(diagnostics), source
     except AdlError as error:
         return _limit(error.diagnostics), source
     except RecursionError:
@@ -89,6 +96,18 @@ def check_file(path: str, *, syntax_only: bool = False) -> tuple[list[Diagnostic
     except Exception as exc:  # an adlc bug must still not show the user a traceback
         return [Diagnostic(f"internal error in adlc ({type(exc).__name__}: {exc}); please "
                            "report it with this file", Span(file=path), "E999")], source
+
+
+def _lowering_errors(analysis: A.Analysis, source: str) -> list[Diagnostic]:
+    """What lowering to the IR rejects (types, unsupported forms, unknown functions), so that
+    a file `adlc check` passes does not then fail in `adlc run` before any data is read."""
+    from adlc.semantic.lower import lower
+
+    try:
+        lower(analysis, source)
+    except AdlError as error:
+        return list(error.diagnostics)
+    return []
 
 
 def _limit(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -56,6 +56,19 @@ COMB_MEMBER = "_member"
 MET_NAMES = frozenset({"MET", "MissingET"})
 
 
+# OME (ONNX model evaluation) and its `{ ... }` input list: CutLang only, when built with ONNX
+OME_HINT = ("evaluate the network outside adlc and add its output to the input file as a "
+            "branch (then use it by name), or register it as an external function "
+            "(docs/functions.md)")
+
+
+def _is_condition(e: A.Expr) -> bool:
+    """A comparison, `and`/`or` or `not`, read from the syntax alone."""
+    if isinstance(e, A.Binary):
+        return e.op in COMPARISONS or e.op in ("and", "or")
+    return isinstance(e, A.Unary) and e.op == "not"
+
+
 class Unsupported(Exception):
     """A construct the IR can express later (issue 4) but this pass does not lower yet."""
 
@@ -807,6 +820,10 @@ class Lowerer:
         if isinstance(e, A.String):
             self.error("a string is not a value", e.span)
             raise _Recovered()
+        if isinstance(e, A.VarList):  # CutLang uses `{ a b c }` only as OME's input
+            self.error("a variable list `{ ... }` is the input of OME (ONNX model evaluation), "
+                       "which adlc does not support", e.span, "E291", OME_HINT)
+            raise _Recovered()
         raise Unsupported(type(e).__name__)
 
     def name(self, e: A.Name) -> Node:
@@ -1010,6 +1027,9 @@ class Lowerer:
             self.no_constituents(f, e.span)
         if f in ("daughters", "constituents") and len(args) == 2:
             return self.daughter(e)
+        if f in ("allof", "anyof") and len(args) == 1 and _is_condition(args[0]):
+            # `allof(dR(Jet, electrons) > 0.4)`: the condition form, learn-adl's all()/any()
+            return self.any_all(f[:3], args[0], e)
         if f in ("allof", "anyof") and len(args) == 1:
             coll = self.coll(args[0])
             self.scope.quant[coll] = "all" if f == "allof" else "any"
@@ -1029,6 +1049,10 @@ class Lowerer:
             return self.external(spec, e)
         if f == "applyHM" and len(args) == 1:
             return self.hit_and_miss(args[0], e)
+        if f == "OME":
+            self.error("OME (ONNX model evaluation) is not supported by adlc", e.span, "E291",
+                       OME_HINT)
+            raise _Recovered()
         if f.startswith("f") and f[1:2].isupper():
             self.error(f"unknown external function {f!r}", e.span, "E242",
                        "register it with --functions (docs/functions.md)")
