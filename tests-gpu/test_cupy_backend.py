@@ -19,7 +19,7 @@ SHARED = Path(os.environ.get("ADLC_SHARED", Path(__file__).resolve().parents[2] 
 CONFORMANCE = SHARED / "conformance"
 GOLDENS = sorted(CONFORMANCE.glob("golden/*.json"))
 # the CPU suite's exclusions (tests/conformance/test_goldens.py), for the same reasons
-SKIP = {"f22_ternary"}
+SKIP: set[str] = set()
 SKIP_REGIONS = {"f21_sort": {"sorted": "CutLang's int-pivot quicksort (quirk 24)"}}
 REL = 1e-12
 

@@ -334,6 +334,9 @@ class Composite(Stmt):
 class Define(Stmt):
     name: str
     value: Expr
+    # Made by the front end, not written in the file (a CutLang object ternary's sums,
+    # adlc.frontend.normalise); the printer writes the original text back instead.
+    generated: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,10 @@
   itself is not defined, so `s_2` stays an identifier.
 * Inside an object or composite block, a bare attribute (`select pt > 30`, adl2tnm and
   learn-adl) is that attribute of the current candidate: `pT(this)`.
+* CutLang dialect: a ternary inside an object block (`select abs(eta(Jet)) < 2 ? pT(Jet) > 25
+  : pT(Jet) > 40`) is what CutLang computes, not the per-candidate `(c and a) or (not c and
+  b)`: the condition is per candidate, each `f(Jet)` in the branches is the SUM of f over the
+  whole source collection (`_cutlang_object_ternaries`, docs/cutlang-differences.md).
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ def normalise(analysis: A.Analysis) -> A.Analysis:
         elif isinstance(item, A.Region):
             item = _select_region(item, regions)
         items.append(item)
+    if analysis.dialect == "cutlang" and not _lhada(items):
+        items = _cutlang_object_ternaries(items, defined)
     return replace(analysis, items=tuple(items))
 
 
@@ -89,3 +95,114 @@ def _bare_attributes(block, defined: set[str]):
         return block
     commands = tuple(A.rewrite(c, fix) for c in block.commands)
     return replace(block, commands=commands)
+
+
+# --------------------------------------------------------------------------- object ternaries
+# CutLang (master 0865701, CLA v2.15.1) evaluates `select c ? a : b` inside an object block so:
+# ObjectNode.cpp createNewJet (and createNewEle/Muo/...) asks each criterion for its particles
+# (`getParticlesAt(particles, 0)`) and, for each candidate from the last down, points THOSE
+# particles at the candidate before evaluating the criterion, erasing the candidate if it fails.
+# IfNode hands over only its condition's particles (`condition->getParticlesAt`), so in the
+# branches `Jet` keeps the index parse.y gave it, 6213 ("all of them", collection "JET" or the
+# object's name), and FuncNode::evaluate returns, for index 6213, the sum of f over every
+# element of that collection. So per candidate: c(candidate) ? a(sums) : b(sums), the sums
+# taken over the whole source collection (before this block's own selections). adlc writes each
+# such sum as an event-level define, `sum(f(Union(source)))`: the one-part Union keeps the sum's
+# loop apart from the candidate's own loop over the same collection (the semantic pass refuses a
+# reducer over the candidate's collection in its object, and the numba backend would reuse the
+# candidate's value inside such a loop).
+_SUM_PREFIX = "cutlangSum"
+
+
+def _lhada(items) -> bool:
+    """An adl2tnm/LHADA or learn-adl file written without the dialect directive (the same test
+    as the semantic pass's): there `?:` is C++'s, per candidate."""
+    return any(isinstance(i, A.Composite) or (isinstance(i, A.ObjectDef) and (
+        len(i.take) > 1 or any(t.binding for t in i.take))) for i in items)
+
+
+def _cutlang_object_ternaries(items: list, defined: set[str]) -> list:
+    out: list = []
+    made: dict[str, str] = {}  # (attribute, source) key -> define name
+    taken = set(defined)
+    for item in items:
+        if isinstance(item, A.ObjectDef):
+            item, defines = _object_ternaries(item, made, taken)
+            out.extend(defines)
+        out.append(item)
+    return out
+
+
+def _object_ternaries(obj: A.ObjectDef, made: dict[str, str], taken: set[str]):
+    if len(obj.take) != 1 or obj.take[0].binding or obj.alias:
+        return obj, []
+    source = obj.take[0].source
+    if not isinstance(source, A.Name):
+        return obj, []
+    names = {source.id, COLLECTIONS.get(source.id, source.id)}
+
+    def mentions(e) -> bool:
+        return any(isinstance(n, A.This) or (isinstance(n, A.Name) and n.id in names)
+                   for n in A.walk(e))
+
+    defines: list[A.Define] = []
+
+    def define_for(call: A.Call) -> str:
+        key = f"{call.func}\0{source.id}"
+        if key not in made:
+            name = f"{_SUM_PREFIX}_{call.func}_{source.id}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            made[key] = name
+            whole = A.Union((A.Name(source.id, span=call.span),), span=call.span)
+            value = A.Call("sum", (A.Call(call.func, (whole,), span=call.span),), span=call.span)
+            defines.append(A.Define(name, value, span=call.span, generated=True))
+        return made[key]
+
+    def attribute_of_candidate(node) -> bool:
+        return (isinstance(node, A.Call) and len(node.args) == 1
+                and isinstance(node.args[0], A.Name) and node.args[0].id in names
+                and canonical_attribute(node.func) is not None)
+
+    def summed(node):
+        return A.Name(define_for(node), span=node.span) if attribute_of_candidate(node) else node
+
+    def unsummed_use(e) -> bool:
+        """A candidate used other than as `f(candidate)` (dR(Jet, x), ...)."""
+        marker = A.Number(0)
+        return mentions(A.rewrite(e, lambda n: marker if attribute_of_candidate(n) else n))
+
+    commands, changed = [], False
+    for cmd in obj.commands:
+        if isinstance(cmd, A.Select) and isinstance(cmd.cond, A.Ternary):
+            t = cmd.cond
+            if (mentions(t.cond) and not any(isinstance(n, A.This) for n in A.walk(t))
+                    and not unsummed_use(t.then) and not unsummed_use(t.other)
+                    and mentions(A.Binary("and", t.then, t.other))):
+                then, other = A.rewrite(t.then, summed), A.rewrite(t.other, summed)
+                cmd = replace(cmd, cond=replace(t, then=then, other=other))
+                changed = True
+        commands.append(cmd)
+    if not changed:
+        return obj, []
+    return replace(obj, commands=tuple(commands)), defines
+
+
+def restore_object_ternaries(analysis: A.Analysis) -> A.Analysis:
+    """`analysis` without the defines `_cutlang_object_ternaries` made, each use of one written
+    back as the `f(source)` it stands for (the printer writes the file as it was)."""
+    made = {i.name: i.value.args[0] for i in analysis.items
+            if isinstance(i, A.Define) and i.generated}
+    if not made:
+        return analysis
+
+    def back(node):
+        if isinstance(node, A.Name) and node.id in made:
+            call = made[node.id]  # f(Union(source))
+            return A.Call(call.func, (call.args[0].parts[0],), span=node.span)
+        return node
+
+    items = tuple(A.rewrite(i, back) for i in analysis.items
+                  if not (isinstance(i, A.Define) and i.generated))
+    return replace(analysis, items=items)

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from adlc.frontend import ast as A
+from adlc.frontend.normalise import restore_object_ternaries
 
 __all__ = ["format_analysis", "format_expr"]
 
@@ -224,6 +225,7 @@ def _lines_of(span, indent: int, text: str) -> _Line:
 
 def format_analysis(analysis: A.Analysis) -> str:
     """The whole file as canonical CutLang-dialect ADL text, ending in one newline."""
+    analysis = restore_object_ternaries(analysis)
     comment_lines = {c.line for c in analysis.comments if not c.trailing}
     lines: list[_Line] = []
     previous: type | None = None

@@ -18,13 +18,7 @@ CONFORMANCE = ROOT / "conformance"
 if not (CONFORMANCE / "golden").is_dir():
     pytest.skip("../shared/conformance not present", allow_module_level=True)
 
-SKIP = {
-    "f22_ternary": "ternary inside an object block: CutLang's jets match the ternary line being "
-                   "IGNORED (region rows, and hnj sizes >= 2 agree exactly), except that events "
-                   "with exactly one jet lose it: on tiny_nano exactly the 59 whose jet fails the "
-                   "ternary, on Run2012B only 58 of the 100 such events; unexplained, so adlc "
-                   "keeps the documented (c AND a) OR (NOT c AND b)",
-}
+SKIP: dict[str, str] = {}
 # Regions adlc deliberately computes differently (beyond the quirk* regions the comparison
 # already leaves out), per file: {stem: {region: reason}}.
 SKIP_REGIONS: dict[str, dict[str, str]] = {

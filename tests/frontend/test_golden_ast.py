@@ -32,6 +32,13 @@ CHECK_XFAIL: dict[str, str] = {}
 WARN_XFAIL: dict[str, str] = {}
 WARN_XFAIL.update({k: v for k, v in CHECK_XFAIL.items() if k not in WARN_XFAIL})
 
+# Files that parse but that adlc refuses to run by design: `check` reports only these codes.
+NOT_RUNNABLE: dict[str, str] = {"defines/ome_varlist.adl": "E291"}  # OME: no ONNX in adlc
+
+
+def _by_design(path: Path, code: str) -> bool:
+    return NOT_RUNNABLE.get(_rel(path)) == code
+
 
 def _rel(path: Path) -> str:
     return path.relative_to(GOLDEN).as_posix()
@@ -80,7 +87,7 @@ def test_golden_ast(path: Path, update_goldens: bool):
 def test_golden_passes_check(path: Path):
     diagnostics, _ = check_file(str(path))
     errors = [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics
-              if d.severity == "error"]
+              if d.severity == "error" and not _by_design(path, d.code)]
     assert errors == []
 
 
@@ -91,7 +98,7 @@ def test_golden_has_no_warnings(path: Path):
     # test_pitfalls.py; every other warning would mean the front end misread the file.
     diagnostics, _ = check_file(str(path))
     assert [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics
-            if not d.code.startswith("W51")] == []
+            if not d.code.startswith("W51") and not _by_design(path, d.code)] == []
 
 
 def test_golden_dump_is_deterministic():
