@@ -122,6 +122,7 @@ def _limit(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def check_analysis(analysis: A.Analysis) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    _object_ternary_sums(analysis, out)
     scope = _Scope()
     # adl2tnm (LHADA) files are not read top to bottom: there, order is only a warning.
     scope.lenient = analysis.dialect != "cutlang" or any(
@@ -435,6 +436,23 @@ def _increasing(edges, span: Span, what: str, out: list[Diagnostic]) -> None:
     if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
         out.append(Diagnostic(f"{what} must increase", span, "E310",
                               hint="write the edges from low to high"))
+
+
+def _object_ternary_sums(analysis: A.Analysis, out: list[Diagnostic]) -> None:
+    """A ternary in an object block whose branches read the candidate (`c ? pT(Jet) > 25 :
+    pT(Jet) > 40`): CutLang, and adlc with it, takes each `f(Jet)` there as the sum of f over
+    the whole collection (the front end made a define for each, `generated`)."""
+    for item in analysis.items:
+        if isinstance(item, A.Define) and item.generated:
+            call = item.value.args[0]  # sum(f(Union(source)))
+            source = call.args[0].parts[0].id
+            text = f"{call.func}({source})"
+            out.append(Diagnostic(
+                f"in a ternary inside an object block, CutLang reads `{text}` as the sum of "
+                f"{call.func} over all of `{source}`, not the candidate's own; adlc does the "
+                "same for CutLang files", item.span, "W516", "warning",
+                hint="for a per-candidate cut write `(c and a) or (not c and b)` "
+                     "(docs/cutlang-differences.md)"))
 
 
 def _check_table(table: A.Table, out: list[Diagnostic]) -> None:

@@ -32,3 +32,21 @@ def test_check_reports_lowering_errors(tmp_path):
 
 def test_check_passes_a_good_file(tmp_path):
     assert _check(tmp_path, "object jets\n  take Jet\nregion r\n  select size(jets) >= 2\n") == []
+
+
+OBJECT_TERNARY = """object jets
+  take Jet
+  select abs(eta(Jet)) < 2.0 ? pT(Jet) > 25 : pT(Jet) > 40
+"""
+
+
+def test_object_ternary_warns_about_cutlangs_sum(tmp_path):
+    file = tmp_path / "t.adl"
+    file.write_text(OBJECT_TERNARY)
+    diagnostics, _ = check_file(str(file))
+    (w,) = diagnostics
+    assert (w.code, w.severity, w.span.line, w.span.column) == ("W516", "warning", 3, 32)
+    assert "sum of pT over all of `Jet`" in w.message
+    # learn-adl reads the ternary per candidate: nothing to warn about
+    file.write_text("# adlc: dialect=learn-adl\n" + OBJECT_TERNARY)
+    assert check_file(str(file))[0] == []
