@@ -118,6 +118,16 @@ def _empty_tables(layout) -> list[Table]:
                   0, t["label"], t["region"]) for t in getattr(layout, "tables", ())]
 
 
+def object_columns(gen) -> dict[str, str] | None:
+    """Per-object column -> its collection's offsets key (`gen.object_columns`, every column a
+    backend reads per object), for the reader to check that each is a list per event with its
+    collection's counts and that every other column is one value per event. None where the
+    backend does not say: the reader then checks only the columns whose name tells their
+    collection (`Muon_x` of `Muon@offsets`)."""
+    mapping = getattr(gen, "object_columns", None)
+    return None if mapping is None else dict(mapping)
+
+
 def run_chunk(module, gen, arrays: dict[str, np.ndarray], n_events: int,
               acc: Accumulators) -> Accumulators:
     kernel = getattr(module, gen.entry)
@@ -221,7 +231,8 @@ def _work(args, keep_open: bool = True) -> Accumulators | _Failure:
 
     try:
         module = _import(name, Path(source_path))
-        chunk = read_chunk(item, gen.layout.columns, gen.missing_as_zero, keep_open=keep_open)
+        chunk = read_chunk(item, gen.layout.columns, gen.missing_as_zero, keep_open=keep_open,
+                           object_columns=object_columns(gen))
         return run_chunk(module, gen, chunk.arrays, chunk.num_entries,
                          Accumulators.empty(gen.layout))
     except AdlError as err:
@@ -257,7 +268,7 @@ def _serial(module, gen, inputs, chunk_size: int, max_events: int | None):
     from adlc.runtime.reader import iterate_chunks
 
     chunks = iterate_chunks(inputs, gen.layout.columns, chunk_size, max_events,
-                            gen.missing_as_zero)
+                            gen.missing_as_zero, object_columns(gen))
     for chunk in chunks:
         part = run_chunk(module, gen, chunk.arrays, chunk.num_entries,
                          Accumulators.empty(gen.layout))

@@ -16,6 +16,11 @@ Backends work on flat arrays (offsets + contents), so a `Chunk` hands them exact
 * aliases (`InputSet.with_schema`, from `Schema.column_aliases`) read a requested event-level
   key from another branch: `"MET_pt"` from Delphes' `MissingET.MET`. An alias target stored as
   a list per event (a one-element Delphes collection) gives its first element, 0 when empty.
+* every column a kernel reads per object of a collection (named `<group>_x`, or listed in the
+  backend's `object_columns`, e.g. a quoted `"mu_phi"(MUO)`) must be a list per event with that
+  collection's counts, and, where the backend lists its per-object columns, every other column
+  one value per event: otherwise an E709 names the branch, instead of a numba kernel reading
+  past the end of an array or numpy failing to broadcast.
 
 Work is cut into `WorkItem`s (file, tree, entry range) by `partition`, so a process pool or Dask
 can read chunks independently with `read_chunk`; `iterate_chunks` does the same in one process
@@ -419,6 +424,10 @@ class _Plan:
     counters: Mapping[str, str]      # group -> counter branch read only to make offsets
     requested: tuple[str, ...]       # what the caller asked for (keys of the chunk)
     aliases: Mapping[str, str] = field(default_factory=dict)  # requested key -> branch read
+    # requested per-object column -> its collection's group: read with that group's offsets,
+    # so it must be a list per event with exactly the group's counts (checked per chunk)
+    objects: Mapping[str, str] = field(default_factory=dict)
+    events: tuple[str, ...] = ()     # requested columns read one value per event (checked)
 
 
 def _all_branches(ttree: Any) -> dict[str, Any]:
@@ -445,14 +454,22 @@ def _grouper(requested_groups: Collection[str]):
 
 
 def _plan(ttree: Any, path: str, branches: Sequence[str],
-          missing_as_zero: Collection[str], aliases: Mapping[str, str] | None = None) -> _Plan:
+          missing_as_zero: Collection[str], aliases: Mapping[str, str] | None = None,
+          object_columns: Mapping[str, str] | None = None) -> _Plan:
     """Check every requested name against the tree and decide what to read. Collects every
-    missing branch into one error instead of stopping at the first."""
+    missing branch into one error instead of stopping at the first.
+
+    `object_columns` (requested column -> `"<group>@offsets"`) names every per-object column
+    (a backend's `GeneratedModule.object_columns`), also those whose collection their name does
+    not tell (a quoted branch, `"mu_phi"(MUO)`); a column named `<group>_x` of a requested
+    `<group>@offsets` is per-object of that group anyway. Given a mapping, the other requested
+    columns are read one value per event and must not be lists; without one (None), only the
+    per-object columns known by name are checked."""
     present = _all_branches(ttree)
     counter_of = {name: _counter_name(b) for name, b in present.items()}
     wanted = list(dict.fromkeys(branches))
-    group_of = _grouper({n[: -len(OFFSETS_SUFFIX)] for n in wanted
-                         if n.endswith(OFFSETS_SUFFIX)})
+    requested_groups = {n[: -len(OFFSETS_SUFFIX)] for n in wanted if n.endswith(OFFSETS_SUFFIX)}
+    group_of = _grouper(requested_groups)
     group_counters: dict[str, str] = {}
     for n, c in counter_of.items():
         if c:
@@ -505,8 +522,30 @@ def _plan(ttree: Any, path: str, branches: Sequence[str],
         if group not in groups_read and group not in counters:
             counters[group] = _counter_branch(group, group_counters[group], present, counter_of,
                                               group_of)
+    as_is = set(read)  # read under their own name (not aliases, not missing-as-zero)
+    objects = _object_groups(wanted, as_is, object_columns or {}, requested_groups, group_of)
+    events = () if object_columns is None else tuple(
+        n for n in wanted if n in as_is and n not in objects and not n.endswith(OFFSETS_SUFFIX))
     return _Plan(tuple(read) + tuple(c for c in counters.values() if c not in read),
-                 tuple(zeros), jagged, counters, tuple(wanted), aliased)
+                 tuple(zeros), jagged, counters, tuple(wanted), aliased, objects, events)
+
+
+def _object_groups(wanted: Sequence[str], read: Collection[str],
+                   explicit: Mapping[str, str], requested_groups: Collection[str],
+                   group_of) -> dict[str, str]:
+    """Requested per-object column -> group, for the columns read from the file as they are
+    (not aliases, not missing-as-zero): the explicit ones, and `<group>_x` of requested
+    groups. A group whose offsets are not requested has no kernel reading it per object."""
+    out: dict[str, str] = {}
+    for name in wanted:
+        if name.endswith(OFFSETS_SUFFIX) or name not in read:
+            continue
+        key = explicit.get(name)
+        group = (key[: -len(OFFSETS_SUFFIX)] if key and key.endswith(OFFSETS_SUFFIX)
+                 else key or group_of(name))
+        if group in requested_groups:
+            out[name] = group
+    return out
 
 
 def _counter_branch(group: str, counter: str, present: Mapping[str, Any],
@@ -582,9 +621,51 @@ def _assemble(plan: _Plan, raw: Mapping[str, Any], path: str, n: int) -> dict[st
                 group_offsets = offs
         length = n if group_offsets is None else int(group_offsets[-1])
         out[name] = np.zeros(length, dtype=np.float32)
+    for name, group in plan.objects.items():
+        if plan.jagged.get(name) != group:  # (a jagged branch of the group: _store_offsets)
+            _check_per_object(name, group, flat[name], offsets.get(group), path)
+    for name in plan.events:  # a one-element list per event (Delphes' Event.Number) is fine
+        offs = flat[name][1]
+        if offs is not None and not np.all(offs[1:] - offs[:-1] == 1):
+            _per_event_is_a_list(name, plan.jagged.get(name) or branch_group(name), path)
     for group, offs in offsets.items():
         out[offsets_key(group)] = offs
     return out
+
+
+def _check_per_object(name: str, group: str, flat: tuple[np.ndarray, np.ndarray | None],
+                      offsets: np.ndarray | None, path: str) -> None:
+    """A column the analysis reads per object of `group` must be a list per event with the
+    group's counts: a flat branch or other counts would make the kernel read past the end of
+    the column (numba does not check) or pair values with the wrong objects."""
+    values, offs = flat
+    if offsets is None or (offs is not None and (offs is offsets
+                                                 or np.array_equal(offs, offsets))):
+        return
+    counts = np.diff(offsets)
+    if offs is None:
+        found = f"one value per event ({len(values)} values for {len(counts)} events)"
+    else:
+        other = np.diff(offs)
+        bad = int(np.flatnonzero(other != counts)[0]) if len(other) == len(counts) else 0
+        found = (f"a list per event with other counts (entry {bad} of the chunk: "
+                 f"{int(other[bad])} values for {int(counts[bad])} {group} objects)")
+    raise _input_error(
+        path, f"branch {name!r} in {path!r} is read per object of collection {group!r}, but it "
+              f"holds {found}", "E709",
+        hint=f"a per-object branch must be a list per event with the counts of {group!r} (its "
+             f"counter, e.g. 'n{group}'); read a per-event branch as an event quantity, not "
+             f"as an attribute of {group!r}, or use the branch of {group!r} that holds it")
+
+
+def _per_event_is_a_list(name: str, group: str, path: str) -> None:
+    """A column the analysis reads as one value per event holds a list per event: the kernel
+    would pair event i with the i-th value of the flattened list (or read past its end)."""
+    raise _input_error(
+        path, f"branch {name!r} in {path!r} is read as one value per event, but it holds a "
+              f"list per event (collection {group!r})", "E709",
+        hint=f"read it per object, as an attribute of its collection: e.g. `{name}({group})` "
+             f"or `{name}({group}[0])` for the first object")
 
 
 def _first_per_event(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -622,21 +703,25 @@ def _read_plan(ttree: Any, plan: _Plan, item: WorkItem) -> dict[str, np.ndarray]
 
 def read_chunk(item: WorkItem, branches: Sequence[str],
                missing_as_zero: Collection[str] = frozenset(), *,
-               keep_open: bool = False) -> Chunk:
+               keep_open: bool = False, object_columns: Mapping[str, str] | None = None
+               ) -> Chunk:
     """Read one work item on its own: for process pools. The file is opened and closed, or
     with `keep_open` left open for the next item of the same file and tree (a worker reads
     many consecutive items; opening costs ~20 ms each time). One file at most is kept."""
     if not keep_open:
         with _open_file(item.file) as handle:
             ttree = _get_tree(handle, item.file, item.tree)
-            plan = _plan(ttree, item.file, branches, missing_as_zero, dict(item.aliases))
+            plan = _plan(ttree, item.file, branches, missing_as_zero, dict(item.aliases),
+                         object_columns)
             return _chunk(item, _read_plan(ttree, plan, item))
     ttree, plans = _kept_tree(item.file, item.tree)
-    key = (tuple(branches), frozenset(missing_as_zero), item.aliases)
+    objects = tuple(sorted((object_columns or {}).items()))
+    key = (tuple(branches), frozenset(missing_as_zero), item.aliases, objects,
+           object_columns is None)
     plan = plans.get(key)
     if plan is None:
         plan = plans[key] = _plan(ttree, item.file, branches, missing_as_zero,
-                                  dict(item.aliases))
+                                  dict(item.aliases), object_columns)
     return _chunk(item, _read_plan(ttree, plan, item))
 
 
@@ -670,12 +755,14 @@ def _chunk(item: WorkItem, arrays: dict[str, np.ndarray]) -> Chunk:
 
 def iterate_chunks(inputs: InputSet, branches: Sequence[str], chunk_size: int,
                    max_events: int | None = None,
-                   missing_as_zero: Collection[str] = frozenset()) -> Iterator[Chunk]:
+                   missing_as_zero: Collection[str] = frozenset(),
+                   object_columns: Mapping[str, str] | None = None) -> Iterator[Chunk]:
     """Yield the chunks of `partition(inputs, chunk_size, max_events)` in order, reading only
     `branches` (plus a counter where only a collection's offsets are wanted).
 
     `missing_as_zero`: branches that read as zeros when a file lacks them (pass
     `schema.missing_reads_zero`); any other absent branch is an AdlInputError.
+    `object_columns`: per-object columns whose collection their name does not tell (`_plan`).
     """
     items = partition(inputs, chunk_size, max_events)
     for path in dict.fromkeys(item.file for item in items):
@@ -685,7 +772,8 @@ def iterate_chunks(inputs: InputSet, branches: Sequence[str], chunk_size: int,
         with handle:
             if ttree is None:
                 ttree = _get_tree(handle, path, inputs.tree)
-            plan = _plan(ttree, path, branches, missing_as_zero, dict(inputs.aliases))
+            plan = _plan(ttree, path, branches, missing_as_zero, dict(inputs.aliases),
+                         object_columns)
             for item in items:
                 if item.file == path:
                     yield _chunk(item, _read_plan(ttree, plan, item))

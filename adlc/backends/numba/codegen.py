@@ -70,6 +70,9 @@ class GeneratedModule:
     entry: str
     layout: Layout
     missing_as_zero: frozenset[str] = frozenset()
+    # per-object column -> its collection's offsets key: the reader checks each is a list per
+    # event with those counts (runtime.execute.object_columns), so no kernel reads past its end
+    object_columns: dict[str, str] = field(default_factory=dict)
 
 
 def direct_branch(attr: str, prefix: str) -> str:
@@ -108,7 +111,13 @@ class _Gen(SchemaBindings):
         self.scopes: list[dict[Node, object]] = [{}]
         self.tmp = 0
         self.columns: dict[str, str] = {}      # chunk key -> argument name
+        self.object_columns: dict[str, str] = {}  # per-object column -> its offsets key
         self.loops: dict[Node, str] = {}       # coll -> loop variable
+        # (scope depth, coll) of each loop that rebinds a collection an enclosing loop already
+        # walks (`sum(pT(Jet))` inside the candidate loop of an object taking Jet): values of
+        # the outer element cached below that depth are not the inner element's
+        self.shadows: list[tuple[int, Node]] = []
+        self._reads: dict[tuple[Node, Node], bool] = {}
         self.coll_id: dict[Node, int] = {}
         self.needs: dict[Node, set[str]] = {}
         self.consts: list[str] = []
@@ -139,10 +148,28 @@ class _Gen(SchemaBindings):
         return self.columns[key]
 
     def lookup(self, node: Node):
-        for scope in reversed(self.scopes):
-            if node in scope:
-                return scope[node]
+        for depth in range(len(self.scopes) - 1, -1, -1):
+            if node in self.scopes[depth]:
+                if any(depth < level and self.reads_elem(node, coll)
+                       for level, coll in self.shadows):
+                    return None  # the outer loop's element: computed again for this one
+                return self.scopes[depth][node]
         return None
+
+    def reads_elem(self, node: Node, coll: Node) -> bool:
+        key = (node, coll)
+        if key not in self._reads:
+            self._reads[key] = any(n.op == "elem" and n.args[0] == coll for n in N.walk(node))
+        return self._reads[key]
+
+    def loop_over(self, coll: Node, var: str) -> str | None:
+        """Bind `coll`'s element to `var` for a nested loop (call after `push`); the binding
+        it replaces, which `_restore_loop` puts back (after `pop`)."""
+        outer = self.loops.get(coll)
+        self.loops[coll] = var
+        if outer is not None:
+            self.shadows.append((len(self.scopes) - 1, coll))
+        return outer
 
     def push(self):
         self.scopes.append({})
@@ -589,11 +616,13 @@ class _Gen(SchemaBindings):
             if cs.prefix:  # direct branch read, exactly (ADL.md §8.7): Muon_tightId(Muon),
                 # btagDeepB(Jet) is Jet_btagDeepB; a missing branch fails when the file is read
                 branch = direct_branch(attr, cs.prefix)
+                self.object_columns[branch] = cs.offsets_key
                 return f"np.float64({self.col(branch)}[o{k} + {j}])"
             self.fail(f"collection {c.attrs[0]!r} has no attribute {attr!r} in the input "
                       f"format {self.schema.name!r}")
             return "0.0"
         if ref.kind == "branch":
+            self.object_columns[ref.branch] = cs.offsets_key
             return f"np.float64({self.col(ref.branch)}[o{k} + {j}])"
         if ref.kind == "fixed":
             return _num(ref.value)
@@ -840,9 +869,8 @@ class _Gen(SchemaBindings):
         self.emit(f"{first} = max(int({a}), 0)")
         self.emit(f"{last} = n{k} - 1 if {b} < 0 else min(int({b}), n{k} - 1)")
         self.emit(f"for {var} in range({first}, {last} + 1):")
-        outer = self.loops.get(coll)
-        self.loops[coll] = var
         self.push()
+        outer = self.loop_over(coll, var)
         v = self.ex(body)
         if kind in ("sum", "ave"):
             self.emit(f"{acc} += {v}")
@@ -957,6 +985,7 @@ class _Gen(SchemaBindings):
             del self.loops[coll]
         else:
             self.loops[coll] = outer
+            self.shadows.pop()  # loop_over's entry
 
     def quant(self, n: Node) -> str:
         coll, pred = n.args
@@ -970,9 +999,8 @@ class _Gen(SchemaBindings):
             start = "True" if every else "False"
         self.emit(f"{res} = {start}")
         self.emit(f"for {var} in range(n{k}):")
-        outer = self.loops.get(coll)
-        self.loops[coll] = var
         self.push()
+        outer = self.loop_over(coll, var)
         v = self.ex(pred)
         if every:
             self.emit(f"if not {v}:")
@@ -1030,6 +1058,8 @@ class _Gen(SchemaBindings):
             self.push()
             for c in order:
                 self.materialise(c)
+            if len(self.lines) == self.alloc_end + 1:  # no collection: the body may be empty
+                self.emit("pass")
             while k < len(regions):
                 ri, region = regions[k]
                 self.kernel_of[ri] = len(kernels)   # the kernel being written
@@ -1068,7 +1098,8 @@ class _Gen(SchemaBindings):
         source = (header + PRELUDE + "\n" + "\n".join(self.consts) + "\n\n\n" + functions)
         if self.diags:
             raise AdlSemanticError(self.diags)
-        return GeneratedModule(source, "kernel", layout, self.schema.missing_reads_zero)
+        return GeneratedModule(source, "kernel", layout, self.schema.missing_reads_zero,
+                               dict(self.object_columns))
 
     def emit_region(self, ri: int, region: N.Region, layout: Layout, hist_offsets: list[int],
                     row: int, nbin: int) -> tuple[int, int]:

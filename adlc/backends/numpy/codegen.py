@@ -103,6 +103,7 @@ class _Gen(SchemaBindings):
         self.scopes: list[dict] = [{}]
         self.tmp = 0
         self.columns: dict[str, str] = {}
+        self.object_columns: dict[str, str] = {}  # per-object column -> its offsets key
         self.coll_id: dict[Node, int] = {}
         self.needs: dict[Node, set[str]] = {}
         self.consts: list[str] = []
@@ -377,11 +378,13 @@ class _Gen(SchemaBindings):
             if cs.prefix:  # direct branch read, exactly (ADL.md §8.7): Muon_tightId(Muon),
                 # btagDeepB(Jet) is Jet_btagDeepB; a missing branch fails when the file is read
                 branch = direct_branch(attr, cs.prefix)
+                self.object_columns[branch] = cs.offsets_key
                 return f"_f64({self.col(branch)})"
             self.fail(f"collection {c.attrs[0]!r} has no attribute {attr!r} in the input "
                       f"format {self.schema.name!r}")
             return "0.0"
         if ref.kind == "branch":
+            self.object_columns[ref.branch] = cs.offsets_key
             return f"_f64({self.col(ref.branch)})"
         if ref.kind == "fixed":
             return f"xp.full(int(o{k}[-1]), {_num(ref.value)})"
@@ -943,8 +946,12 @@ class _Gen(SchemaBindings):
         layout.columns = list(self.columns)
         if self.diags:
             raise AdlSemanticError(self.diags)
-        return GeneratedModule(self.source(fills, records), "kernel", layout,
-                               self.schema.missing_reads_zero)
+        gen = GeneratedModule(self.source(fills, records), "kernel", layout,
+                              self.schema.missing_reads_zero)
+        # which collection each per-object column is read with, for the reader's check that
+        # it is a list per event with that collection's counts (runtime.execute.object_columns)
+        gen.object_columns = dict(self.object_columns)
+        return gen
 
     def source(self, fills: set[int], records: set[int]) -> str:
         args = ", ".join(["nev", *self.columns.values(), "cf_w", "cf_w2", "cf_n", "bn_w",
