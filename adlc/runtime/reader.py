@@ -91,9 +91,10 @@ class InputSet:
     branch_names: tuple[str, ...]                                       # of the first file
     branch_types: Mapping[str, str] = field(default_factory=dict, hash=False)  # name -> typename
     aliases: tuple[tuple[str, str], ...] = ()   # (chunk key, branch to read it from)
-    # The first file as open_inputs left it open, (path, handle, TTree): iterate_chunks reads
-    # it without opening it and deserialising its tree a second time (~20 ms a run). Not
-    # pickled; once closed, the file is opened again.
+    # The files open_inputs left open (the first _HOLD_FILES), {path: (handle, TTree)}: a run
+    # reads them without opening them and deserialising their tree a second time (~20-25 ms
+    # a file), and -j workers forked from the process that opened them share them (memory
+    # maps: no file position to share). Not pickled; once closed, a file is opened again.
     held: Any = field(default=None, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -255,8 +256,11 @@ def _open_file(path: str) -> Any:
     if not _is_url(path):
         _check_local_file(path)
     try:
-        # No caches: chunks are read once each, and caching them would only hold memory.
-        return uproot.open(path, object_cache=None, array_cache=None)
+        # No caches: chunks are read once each, and caching them would only hold memory. A
+        # local file is memory-mapped: a handle opened before -j forks its workers is then
+        # safe to read from all of them (a file object's position would be shared).
+        local = {} if _is_url(path) else {"handler": uproot.source.file.MemmapSource}
+        return uproot.open(path, object_cache=None, array_cache=None, **local)
     except FileNotFoundError as exc:
         raise _input_error(path, f"input file {path!r} does not exist", "E701") from exc
     except PermissionError as exc:
@@ -316,12 +320,15 @@ def _no_trees(handle: Any, path: str, tree: str) -> None:
                        "adlc reads TTrees; RNTuple is not supported yet" if rntuple else None)
 
 
+_HOLD_FILES = 16   # files open_inputs keeps open (each holds its TTree's metadata in memory)
+
+
 def open_inputs(paths_or_globs: Sequence[str], tree: str | None = None) -> InputSet:
     """Expand globs, open every file, check the tree exists in each and count entries."""
     files: list[InputFile] = []
     branch_names: tuple[str, ...] = ()
     branch_types: Mapping[str, str] = {}
-    held = None
+    held: dict[str, tuple[Any, Any]] = {}
     for path in _expand(paths_or_globs):
         handle = _open_file(path)
         try:
@@ -338,8 +345,8 @@ def open_inputs(paths_or_globs: Sequence[str], tree: str | None = None) -> Input
         except BaseException:
             handle.close()
             raise
-        if held is None:  # the first file is read first: keep it open for iterate_chunks
-            held = (path, handle, ttree)
+        if len(held) < _HOLD_FILES and path not in held:  # kept open for the run
+            held[path] = (handle, ttree)
         else:
             handle.close()
     assert tree is not None  # _expand never returns an empty list
@@ -708,6 +715,12 @@ def read_chunk(item: WorkItem, branches: Sequence[str],
     """Read one work item on its own: for process pools. The file is opened and closed, or
     with `keep_open` left open for the next item of the same file and tree (a worker reads
     many consecutive items; opening costs ~20 ms each time). One file at most is kept."""
+    shared = _SHARED.get((item.file, item.tree))
+    if shared is not None and not keep_open:
+        ttree = shared[1]
+        plan = _plan(ttree, item.file, branches, missing_as_zero, dict(item.aliases),
+                     object_columns)
+        return _chunk(item, _read_plan(ttree, plan, item))
     if not keep_open:
         with _open_file(item.file) as handle:
             ttree = _get_tree(handle, item.file, item.tree)
@@ -726,11 +739,37 @@ def read_chunk(item: WorkItem, branches: Sequence[str],
 
 
 _KEPT: dict[str, Any] = {}   # read_chunk(keep_open=True): the one file kept open per process
+# (path, tree) -> (handle, TTree, plan cache): files the parent of a -j pool opened before
+# forking it (share_held), read by the workers without opening them again
+_SHARED: dict[tuple[str, str], tuple[Any, Any, dict]] = {}
+
+
+def share_held(inputs: InputSet) -> None:
+    """Let processes forked from now on read the memory-mapped files `inputs` holds open."""
+    _SHARED.clear()
+    for path, (handle, ttree) in (inputs.held or {}).items():
+        source = getattr(getattr(handle, "file", None), "source", None)
+        if type(source).__name__ == "MemmapSource" and not getattr(handle, "closed", True):
+            _SHARED[(path, inputs.tree)] = (handle, ttree, {})
+
+
+def unshare_held() -> None:
+    _SHARED.clear()
+
+
+def close_held(inputs: InputSet) -> None:
+    """Close the files open_inputs left open (a later read opens them again)."""
+    for handle, _ in (inputs.held or {}).values():
+        handle.close()
 
 
 def _kept_tree(path: str, tree: str) -> tuple[Any, dict]:
     """(TTree, plan cache) of the file kept open by this process, opening it (and closing
-    the one kept before) when it is another file or tree, or the file changed on disk."""
+    the one kept before) when it is another file or tree, or the file changed on disk; a
+    file the parent shared (share_held) is used as it is."""
+    shared = _SHARED.get((path, tree))
+    if shared is not None:
+        return shared[1], shared[2]
     st = os.stat(path) if not _is_url(path) else None
     key = (path, tree, None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns))
     if _KEPT.get("key") != key:
@@ -781,10 +820,10 @@ def iterate_chunks(inputs: InputSet, branches: Sequence[str], chunk_size: int,
 
 def _held(inputs: InputSet, path: str) -> tuple[Any, Any]:
     """(handle, TTree) of `path` if open_inputs left it open and it still is, else Nones."""
-    held = inputs.held
-    if held is None or held[0] != path or getattr(held[1], "closed", True):
+    handle, ttree = (inputs.held or {}).get(path, (None, None))
+    if handle is None or getattr(handle, "closed", True):
         return None, None
-    return held[1], held[2]
+    return handle, ttree
 
 
 # --- provenance ----------------------------------------------------------------------------------

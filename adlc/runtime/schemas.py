@@ -449,7 +449,17 @@ def missing_branch_error(name: str, branch_names: Iterable[str], where: str = ""
         close = [n for n in names if n != head and branch_group(n) == head][:5]
     where = f" in {where}" if where else ""
     hint = f"did you mean {', '.join(close)}?" if close else "no branch has a similar name"
+    if name in _DERIVED_HINTS:
+        hint = f"{_DERIVED_HINTS[name]}; {hint}"
     return AdlInputError.one(f"no branch {name!r}{where}", code="E705", hint=hint)
+
+
+# Event variables that some ntuples store and NanoAOD/Delphes do not: what to write instead.
+_MHT = ("`{0}` is read from a branch of that name (TreeMaker-style ntuples have one); "
+        "without it, build the missing momentum of your jets: `define MHTv = -jets_`, "
+        "then `{1}(MHTv)`")
+_DERIVED_HINTS = {"hardMET": _MHT.format("hardMET", "pT"),
+                  "hardMETphi": _MHT.format("hardMETphi", "phi")}
 
 
 # --- schema files --------------------------------------------------------------------------------

@@ -119,3 +119,17 @@ def test_progress_is_called_per_chunk(data: Path) -> None:
                  progress=lambda done, seconds: calls.append((done, seconds)))
     assert [c[0] for c in calls] == [0, 1500, 3000, 4000]
     assert all(s >= 0 for _, s in calls)
+
+
+def test_parallel_batches_keep_item_order_and_one_file_each() -> None:
+    from adlc.runtime.execute import _batches
+    from adlc.runtime.reader import WorkItem
+
+    items = [WorkItem(f"f{i // 25}", "t", 0, 1, index=i) for i in range(100)]  # 4 files
+    batches = _batches(items, 2)
+    assert [it for b in batches for it in b] == items  # every item once, in order
+    assert all(len({it.file for it in b}) == 1 for b in batches)
+    assert [len(b) for b in batches] == [12, 13] * 4  # 4 per worker, even sizes
+    one_file = _batches(items[:25], 2)
+    assert [len(b) for b in one_file] == [3] * 7 + [4]
+    assert _batches(items[:1], 3) == [[items[0]]]

@@ -147,3 +147,12 @@ def test_list_branch_in_an_event_cut_end_to_end(tmp_path: Path) -> None:
         f["Events"].extend({"Muon_pt": np.array([30.0, 20.0, 50.0])})
     result = run_analysis(tmp_path / "e.adl", [str(flat)], schema="nanoaod", backend="numpy")
     assert [c.raw for c in result.regions["r"].cutflow] == [3, 2]
+
+
+def test_missing_hard_met_hints_at_the_jets_missing_momentum() -> None:
+    from adlc.runtime.schemas import missing_branch_error
+
+    err = missing_branch_error("hardMET", ["MET_pt", "MET_phi", "nJet"])
+    (diag,) = err.diagnostics
+    assert diag.code == "E705" and "`define MHTv = -jets_`" in diag.hint
+    assert "pT(MHTv)" in diag.hint
