@@ -28,7 +28,7 @@ _ARITY: dict[str, tuple[int, int | None]] = {
     "anyof": (1, 1), "allof": (1, 1), "min": (1, None), "max": (1, None),
     "abs": (1, 1), "sqrt": (1, 1), "cos": (1, 1), "sin": (1, 1), "tan": (1, 1),
     "sinh": (1, 1), "cosh": (1, 1), "tanh": (1, 1), "exp": (1, 1), "log": (1, 1),
-    "hstep": (1, 1), "delta": (1, 1), "pow": (2, 2), "fHT": (0, 1), "ADD": (1, 1),
+    "hstep": (1, 1), "delta": (1, 1), "pow": (2, 2), "fHT": (0, 1), "ADD": (1, None),
     "applyHM": (1, 1), "applyPTF": (1, 1), "scalePT": (1, 1), "applyEF": (1, 1),
     "scaleE": (1, 1), "daughters": (1, 2), "constituents": (1, 2),
     # CutLang's tokens for NanoAOD branches (lower.CUTLANG_BRANCH_ATTRS)

@@ -947,6 +947,16 @@ class Lowerer:
         total = make("vec_csum", (coll,), (), "vec")
         return make("vec_neg", (total,), (), "vec") if negate else total
 
+    def add_term(self, arg: A.Expr) -> Node:
+        """One argument of ADD: a whole collection (its four-vector sum) or a particle."""
+        total = self.collection_sum(arg)
+        if total is not None:
+            return total
+        x = self.expr(arg)
+        if x.type not in ("vec", "obj"):
+            raise self.type_error(arg, "a collection or a particle", x)
+        return self.to_vec(x, arg)
+
     def any_all(self, kind: str, arg: A.Expr, e: A.Expr) -> Node:
         """learn-adl `any(cond)`/`all(cond)` over the one un-indexed collection in `cond`
         (a slice of it included): true if some / every element passes; over no element,
@@ -985,6 +995,9 @@ class Lowerer:
             return make("size", (coll,), (), "num")
         if f == "sum" and len(args) == 1 and (vsum := self.collection_sum(args[0])):
             return vsum
+        if f == "ADD" and args:  # CutLang: every member of each collection, one four-vector
+            sums = [self.add_term(a) for a in args]
+            return sums[0] if len(sums) == 1 else make("vec_sum", tuple(sums), (), "vec")
         if f in REDUCERS and len(args) == 1:
             body = self.num(args[0])
             return self.reduce(f, body, e)
