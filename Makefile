@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := demo-out
 
-.PHONY: setup demo test test-gpu lint bench clean
+.PHONY: setup demo test test-gpu lint bench bench-jobs clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: $(STAMP)
 	@if [ "$(BENCH_PEERS)" != 0 ]; then PYTHON=$(PYTHON) sh benchmarks/setup_peers.sh; fi
 	$(BIN)/python -m benchmarks.make_data --events $(or $(BENCH_EVENTS),1M)
 	$(BIN)/python -m benchmarks.run --events $(or $(BENCH_EVENTS),1M) $(BENCH_ARGS)
+
+# -j 2 against -j 1 (adlc beside the hand-written code as one and two processes)
+bench-jobs: $(STAMP)
+	$(BIN)/python -m benchmarks.make_data --events 5M
+	$(BIN)/python -m benchmarks.jobs $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check adlc stdlib tests tests-gpu
