@@ -275,7 +275,7 @@ def execute(gen, inputs, *, chunk_size: int = 200_000, max_events: int | None = 
 
     `progress(events_done, seconds)` is called once before the first chunk and after each.
     """
-    from adlc.runtime.reader import close_held, partition
+    from adlc.runtime.reader import close_held, partition, unshare_held
 
     items = partition(inputs, chunk_size, max_events)  # checks chunk_size and max_events
     _keep_freed_memory()
@@ -294,7 +294,8 @@ def execute(gen, inputs, *, chunk_size: int = 200_000, max_events: int | None = 
                 if progress:
                     progress(acc.events, time.perf_counter() - start)
     finally:
-        if parallel:
+        if parallel:  # also when the warm-up failed before the pool started
+            unshare_held()
             close_held(inputs)
     return to_result(gen.layout, acc)
 
@@ -312,9 +313,10 @@ def _serial(module, gen, inputs, chunk_size: int, max_events: int | None):
 
 
 def _parallel(module, gen, inputs, items, jobs: int):
-    """Accumulators of `items` from a pool of `jobs` processes, in item order. At most
-    2 * jobs items are in flight, so finished parts never pile up, and a failure cancels the
-    items not yet started instead of reading every remaining file first."""
+    """Accumulators of `items` from a pool of `jobs` processes, in item order. Items go to
+    the pool in batches (`_batches`); at most 2 * jobs batches are in flight, so finished parts
+    never pile up, and a failure cancels the batches not yet started and stops the running
+    ones before their next item, instead of reading every remaining file first."""
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
