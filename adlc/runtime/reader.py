@@ -749,7 +749,11 @@ def share_held(inputs: InputSet) -> None:
     _SHARED.clear()
     for path, (handle, ttree) in (inputs.held or {}).items():
         source = getattr(getattr(handle, "file", None), "source", None)
-        if type(source).__name__ == "MemmapSource" and not getattr(handle, "closed", True):
+        # only a real memory map: where mmap failed, uproot falls back to file objects read
+        # by threads, whose positions forked processes would share
+        mapped = type(source).__name__ == "MemmapSource" and \
+            getattr(source, "_fallback", True) is None
+        if mapped and not getattr(handle, "closed", True):
             _SHARED[(path, inputs.tree)] = (handle, ttree, {})
 
 

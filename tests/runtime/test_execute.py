@@ -133,3 +133,22 @@ def test_parallel_batches_keep_item_order_and_one_file_each() -> None:
     one_file = _batches(items[:25], 2)
     assert [len(b) for b in one_file] == [3] * 7 + [4]
     assert _batches(items[:1], 3) == [[items[0]]]
+
+
+def test_parallel_workers_share_the_parents_memory_mapped_files(data: Path) -> None:
+    """The handles open_inputs opened are shared with the forked workers only when they are
+    real memory maps (a fallback file object's position would be shared)."""
+    from adlc.runtime.reader import _SHARED, open_inputs, share_held, unshare_held
+
+    inputs = open_inputs([str(data / "a.root")])
+    share_held(inputs)
+    try:
+        assert list(_SHARED) == [(str(data / "a.root"), inputs.tree)]
+        handle = inputs.held[str(data / "a.root")][0]
+        handle.file.source._fallback = object()  # as if mmap had failed
+        share_held(inputs)
+        assert _SHARED == {}
+    finally:
+        unshare_held()
+        handle.file.source._fallback = None
+        handle.close()
