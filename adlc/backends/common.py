@@ -1,5 +1,6 @@
 """What every backend's code generator resolves the same way: which branch holds an event
-quantity, and how a stdlib function is bound in the generated module. Backend-neutral:
+quantity or a direct per-object read, a base collection's binding in the input format, and
+how a stdlib function is bound in the generated module. Backend-neutral:
 nothing here imports numba, numpy or cupy."""
 
 from __future__ import annotations
@@ -7,9 +8,28 @@ from __future__ import annotations
 from adlc.ir.nodes import Node
 
 
+def direct_branch(attr: str, prefix: str) -> str:
+    """The branch a direct read `attr(obj)` names (ADL.md §8.7): `Muon_tightId` as it is,
+    `tightId` with the collection's prefix, and a quoted name (`"mu_phi"(MUO)`, an older
+    CutLang's spelling of a branch name) exactly, without its quotes."""
+    if attr.startswith('"'):
+        return attr.strip('"')
+    return attr if attr.startswith(prefix) else prefix + attr
+
+
 class SchemaBindings:
     """Mixin for a generator with `schema`, `fail(message, node)`, `externals` (impl ->
     global name) and `consts` (module-level lines)."""
+
+    def coll_schema(self, c: Node):
+        """The input format's binding of base collection `c` (None, after an error, when the
+        format lacks it: the error lists the collections it has)."""
+        cs = self.schema.collection(c.attrs[0])
+        if cs is None:
+            self.fail(f"the input format {self.schema.name!r} has no collection {c.attrs[0]!r}",
+                      c, f"instead of {c.attrs[0]}, this format has "
+                         + ", ".join(sorted(self.schema.collections)))
+        return cs
 
     def event_branch(self, n: Node) -> str:
         """The branch holding event quantity `n` (runNo, eventNo, MetSig, ...) in this format."""

@@ -20,18 +20,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from adlc.backends.common import SchemaBindings
+from adlc.backends.common import SchemaBindings, direct_branch
 from adlc.errors import AdlSemanticError, Diagnostic
 from adlc.ir import nodes as N
 from adlc.ir.nodes import Node
 from adlc.runtime import schemas as S
 
 from .prelude import PRELUDE
-
-
-def missing_collection_hint(schema: S.Schema, name: str) -> str:
-    """The collections the input format does have (`name` is the one it lacks)."""
-    return f"instead of {name}, this format has " + ", ".join(sorted(schema.collections))
 
 UNRESOLVED = 98765432.1   # what an unresolved ~= placeholder reads (quirk 21)
 COMB_SUMS = frozenset({"q", "pdgID"})   # attributes of a COMB candidate summed over members
@@ -73,15 +68,6 @@ class GeneratedModule:
     # per-object column -> its collection's offsets key: the reader checks each is a list per
     # event with those counts (runtime.execute.object_columns), so no kernel reads past its end
     object_columns: dict[str, str] = field(default_factory=dict)
-
-
-def direct_branch(attr: str, prefix: str) -> str:
-    """The branch a direct read `attr(obj)` names (ADL.md §8.7): `Muon_tightId` as it is,
-    `tightId` with the collection's prefix, and a quoted name (`"mu_phi"(MUO)`, an older
-    CutLang's spelling of a branch name) exactly, without its quotes."""
-    if attr.startswith('"'):
-        return attr.strip('"')
-    return attr if attr.startswith(prefix) else prefix + attr
 
 
 def _num(x: float) -> str:
@@ -297,13 +283,6 @@ class _Gen(SchemaBindings):
             if c in self.p4_colls:
                 for a in ("px", "py", "pz", "e"):
                     self.emit(f"{self.buf(c, '_' + a)} = np.zeros(mx{k} + 1)")
-
-    def coll_schema(self, c: Node):
-        cs = self.schema.collection(c.attrs[0])
-        if cs is None:
-            self.fail(f"the input format {self.schema.name!r} has no collection {c.attrs[0]!r}",
-                      c, missing_collection_hint(self.schema, c.attrs[0]))
-        return cs
 
     def materialise(self, c: Node) -> None:
         k = self.coll_id[c]

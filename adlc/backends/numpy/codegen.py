@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from adlc.backends.common import SchemaBindings
+from adlc.backends.common import SchemaBindings, direct_branch
 from adlc.backends.numba.codegen import (  # the layout the runtime reads is shared
     COMB_MEMBER,
     COMB_SUMS,
@@ -34,8 +34,6 @@ from adlc.backends.numba.codegen import (  # the layout the runtime reads is sha
     GeneratedModule,
     Layout,
     _bases,
-    direct_branch,
-    missing_collection_hint,
     symmetric_slots,
 )
 from adlc.errors import AdlSemanticError, Diagnostic
@@ -250,13 +248,6 @@ class _Gen(SchemaBindings):
         members = c.args[:-2]
         return [(a, b) for i, a in enumerate(members) for b in members[i + 1:]
                 if a.args[0] is not b.args[0] and _bases(a.args[0]) & _bases(b.args[0])]
-
-    def coll_schema(self, c: Node):
-        cs = self.schema.collection(c.attrs[0])
-        if cs is None:
-            self.fail(f"the input format {self.schema.name!r} has no collection {c.attrs[0]!r}",
-                      c, missing_collection_hint(self.schema, c.attrs[0]))
-        return cs
 
     def materialise(self, c: Node) -> None:
         """Offsets o<k>, counts n<k> and one flat float64 array per needed attribute."""
@@ -946,12 +937,8 @@ class _Gen(SchemaBindings):
         layout.columns = list(self.columns)
         if self.diags:
             raise AdlSemanticError(self.diags)
-        gen = GeneratedModule(self.source(fills, records), "kernel", layout,
-                              self.schema.missing_reads_zero)
-        # which collection each per-object column is read with, for the reader's check that
-        # it is a list per event with that collection's counts (runtime.execute.object_columns)
-        gen.object_columns = dict(self.object_columns)
-        return gen
+        return GeneratedModule(self.source(fills, records), "kernel", layout,
+                               self.schema.missing_reads_zero, dict(self.object_columns))
 
     def source(self, fills: set[int], records: set[int]) -> str:
         args = ", ".join(["nev", *self.columns.values(), "cf_w", "cf_w2", "cf_n", "bn_w",
