@@ -12,6 +12,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from backend_helpers import fill, generated_sample, hist, rows
 
 ak = pytest.importorskip("awkward")
 uproot = pytest.importorskip("uproot")
@@ -23,14 +24,7 @@ N_EVENTS = 3000
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     """Run2012-like events: muons and taus (with relIso_all), jets, MET."""
-    from adlc.runtime.generate import generate
-
-    d = tmp_path_factory.mktemp("corpus_forms")
-    path = d / "sample.root"
-    generate(str(path), N_EVENTS, schema="run2012", seed=11)
-    with uproot.open(path) as f:
-        events = f["Events"].arrays()
-    return d, path, events
+    return generated_sample(tmp_path_factory, "corpus_forms", N_EVENTS, "run2012", seed=11)
 
 
 def run(sample, backend: str, name: str, adl: str, **kw):
@@ -41,21 +35,6 @@ def run(sample, backend: str, name: str, adl: str, **kw):
     file.write_text(textwrap.dedent(adl).lstrip("\n"))
     return run_analysis(file, [str(path)], schema="run2012", backend=backend, **kw)
 
-
-def rows(result, region):
-    return [c.raw for c in result.regions[region].cutflow]
-
-
-def hist(result, region, name):
-    return result.regions[region].histograms[name].values(flow=True)
-
-
-def fill(values, bins, lo, hi):
-    """Contents with under- and overflow, as a TH1D fill of `values` would give."""
-    values = np.asarray(values, dtype=np.float64)
-    edges = np.linspace(lo, hi, bins + 1)
-    inner = np.histogram(values[(values >= lo) & (values < hi)], edges)[0]
-    return np.concatenate([[np.sum(values < lo)], inner, [np.sum(values >= hi)]])
 
 
 def delta_r(eta1, phi1, eta2, phi2):

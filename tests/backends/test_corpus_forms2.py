@@ -11,6 +11,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from backend_helpers import fill, generated_sample, hist, rows
 
 ak = pytest.importorskip("awkward")
 uproot = pytest.importorskip("uproot")
@@ -22,14 +23,7 @@ N_EVENTS = 3000
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     """NanoAOD-like events: jets (pT-ordered, with Jet_btagDeepB), leptons, MET."""
-    from adlc.runtime.generate import generate
-
-    d = tmp_path_factory.mktemp("corpus_forms2")
-    path = d / "sample.root"
-    generate(str(path), N_EVENTS, schema="nanoaod", seed=23)
-    with uproot.open(path) as f:
-        events = f["Events"].arrays()
-    return d, path, events
+    return generated_sample(tmp_path_factory, "corpus_forms2", N_EVENTS, "nanoaod", seed=23)
 
 
 def write_adl(d, name: str, adl: str):
@@ -44,21 +38,6 @@ def run(d, path, backend: str, name: str, adl: str, schema: str = "nanoaod"):
     file = write_adl(d, f"{name}-{backend}", adl)
     return run_analysis(file, [str(path)], schema=schema, backend=backend)
 
-
-def rows(result, region):
-    return [c.raw for c in result.regions[region].cutflow]
-
-
-def hist(result, region, name):
-    return result.regions[region].histograms[name].values(flow=True)
-
-
-def fill(values, bins, lo, hi):
-    """Contents with under- and overflow, as a TH1D fill of `values` would give."""
-    values = np.asarray(values, dtype=np.float64)
-    edges = np.linspace(lo, hi, bins + 1)
-    inner = np.histogram(values[(values >= lo) & (values < hi)], edges)[0]
-    return np.concatenate([[np.sum(values < lo)], inner, [np.sum(values >= hi)]])
 
 
 def compile_error(tmp_path, adl: str, schema: str = "nanoaod", name: str = "bad") -> str:

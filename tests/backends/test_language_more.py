@@ -10,6 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from backend_helpers import generated_sample, rows
 
 ak = pytest.importorskip("awkward")
 uproot = pytest.importorskip("uproot")
@@ -21,15 +22,9 @@ MASK = (1 << 64) - 1
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from adlc.runtime.generate import generate
-
-    d = tmp_path_factory.mktemp("more")
-    path = d / "sample.root"
-    generate(str(path), N_EVENTS, schema="nanoaod", seed=5)
-    with uproot.open(path) as f:
-        events = f["Events"].arrays(["run", "event", "Jet_pt", "Jet_eta", "Jet_phi",
-                                     "Jet_mass", "nMuon", "nElectron", "MET_pt", "MET_phi"])
-    return d, path, events
+    return generated_sample(tmp_path_factory, "more", N_EVENTS, "nanoaod", seed=5,
+                            branches=["run", "event", "Jet_pt", "Jet_eta", "Jet_phi",
+                                      "Jet_mass", "nMuon", "nElectron", "MET_pt", "MET_phi"])
 
 
 def run(sample, backend: str, name: str, adl: str, **kw):
@@ -39,10 +34,6 @@ def run(sample, backend: str, name: str, adl: str, **kw):
     file = d / f"{name}-{backend}.adl"
     file.write_text(textwrap.dedent(adl).lstrip("\n"))
     return run_analysis(file, [str(path)], schema="nanoaod", backend=backend, **kw), file
-
-
-def rows(result, region):
-    return [c.raw for c in result.regions[region].cutflow]
 
 
 def f64(x):
