@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import itertools
 import os
 import platform
 import sys
@@ -234,24 +233,38 @@ def _pool_work(batch) -> list[Accumulators | _Failure]:
     return parts
 
 
-def _batches(items: list, jobs: int) -> list[list]:
-    """Consecutive items of one file in about 4 batches per worker, of even sizes: fewer
-    round trips to the pool than one item each, and a file's items stay with few workers
-    (one that the parent did not share, share_held, costs each worker that reads it an
-    open, ~25 ms). Enough batches per worker that the last ones balance the load. Batches
-    never span two files."""
-    count = min(len(items), 4 * jobs)
-    bounds = [len(items) * b // count for b in range(count + 1)]
-    out: list[list] = []
-    for lo, hi in itertools.pairwise(bounds):
-        batch: list = []
-        for item in items[lo:hi]:
-            if batch and batch[-1].file != item.file:
-                out.append(batch)
-                batch = []
-            batch.append(item)
-        out.append(batch)
-    return out
+class _Schedule:
+    """Hands out the work items in order: batches of consecutive items of one file to the
+    pool, single items to the parent. Batches shrink as the work runs out (guided
+    scheduling: a share of what is left, `remaining / (4 * jobs)`), so there are few round
+    trips to the pool while much is left, and the last batches are small enough that every
+    process finishes at about the same time. A batch never spans two files: a file the parent
+    could not share (share_held) costs each worker that reads it an open, ~25 ms."""
+
+    def __init__(self, items: list, jobs: int) -> None:
+        self.items = items
+        self.jobs = jobs
+        self.next = 0   # first item not handed out yet
+
+    def batch(self) -> list:
+        """The next batch for the pool ([] when every item is handed out)."""
+        lo = self.next
+        remaining = len(self.items) - lo
+        if remaining <= 0:
+            return []
+        size = -(-remaining // (4 * self.jobs))
+        hi = lo + 1
+        while hi < lo + size and self.items[hi].file == self.items[lo].file:
+            hi += 1
+        self.next = hi
+        return self.items[lo:hi]
+
+    def one(self):
+        """The next single item, or None."""
+        if self.next >= len(self.items):
+            return None
+        self.next += 1
+        return self.items[self.next - 1]
 
 
 def _work(args, keep_open: bool = True) -> Accumulators | _Failure:
@@ -288,7 +301,7 @@ def execute(gen, inputs, *, chunk_size: int = 200_000, max_events: int | None = 
              else _serial(module, gen, inputs, chunk_size, max_events))
     acc = Accumulators.empty(gen.layout)
     try:
-        with contextlib.closing(parts):  # on an error, stop the pool now, not at collection
+        with contextlib.closing(parts), _frozen_heap():
             for part in parts:
                 acc = acc + part
                 if progress:
@@ -298,6 +311,22 @@ def execute(gen, inputs, *, chunk_size: int = 200_000, max_events: int | None = 
             unshare_held()
             close_held(inputs)
     return to_result(gen.layout, acc)
+
+
+@contextlib.contextmanager
+def _frozen_heap():
+    """The event loop with every object alive before it out of the garbage collector's reach
+    (`gc.freeze`): the compiler's and uproot's objects, millions of them, are not garbage, yet
+    a full collection during the loop walks them all. In forked workers that walk also writes
+    to every page holding one, copying the parent's memory page by page: one collection cost
+    ~100 ms of a 0.2 s `-j 2` run. Objects created during the loop are collected as usual."""
+    import gc
+
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _serial(module, gen, inputs, chunk_size: int, max_events: int | None):
@@ -313,48 +342,63 @@ def _serial(module, gen, inputs, chunk_size: int, max_events: int | None):
 
 
 def _parallel(module, gen, inputs, items, jobs: int):
-    """Accumulators of `items` from a pool of `jobs` processes, in item order. Items go to
-    the pool in batches (`_batches`); at most 2 * jobs batches are in flight, so finished parts
-    never pile up, and a failure cancels the batches not yet started and stops the running
+    """Accumulators of `items` from `jobs` processes, in item order: the parent and a pool of
+    `jobs - 1` forked workers. The pool gets batches (`_Schedule`), at most two per worker
+    unfinished at any time; in between, the parent reads single items itself, so that it
+    works from the start instead of waiting for the workers to fork, and the last items are
+    shared out finely. A failure cancels the batches not yet started and stops the running
     ones before their next item, instead of reading every remaining file first."""
-    from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
-    from adlc.runtime.reader import share_held, unshare_held
+    from adlc.runtime.reader import close_kept, share_held, unshare_held
 
     global _POOL_JOB
-    # the files the parent opened to count their entries: the warm-up and the forked
-    # workers read them without opening them again (~25 ms a file and worker)
+    # the files the parent opened to count their entries: the parent and (memory-mapped
+    # ones) the forked workers read them without opening them again (~25 ms a file)
     share_held(inputs)
-    tasks = iter(_batches(items, jobs))
     # Before any worker starts, the parent runs the kernel once on the first few events, so
     # that numba compiles it (or loads it from the cache) once and the forked workers inherit
-    # it, instead of every worker doing so at the same time. Only those few events run here,
-    # and their result is thrown away: every item, the first included, goes to the pool, so
-    # the parent takes no share of the event loop from the workers.
+    # it, instead of every worker doing so at the same time; the result is thrown away.
     _warm_up(module, gen, items[0])
     context = _fork_context()
     stop = context.Event()
     _POOL_JOB = (module.__file__, module.__name__, gen, stop)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-    pending: deque = deque()
+    job = (module.__file__, module.__name__, gen)
+    pool = ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context)
+    schedule = _Schedule(items, jobs)
+    running: dict[int, Any] = {}   # index of a batch's first item -> its future
+    done: dict[int, list] = {}     # index of the first item -> the parts from there
+    out = 0                        # index of the next item to yield
     try:
-        for task in itertools.islice(tasks, 2 * jobs):
-            pending.append(pool.submit(_pool_work, task))
-        while pending:
-            parts = pending.popleft().result()
-            task = next(tasks, None)
-            if task is not None:
-                pending.append(pool.submit(_pool_work, task))
+        while out < len(items):
+            while sum(not f.done() for f in running.values()) < 2 * (jobs - 1):
+                batch = schedule.batch()
+                if not batch:
+                    break
+                running[batch[0].index] = pool.submit(_pool_work, batch)
+                if schedule.next >= len(items):
+                    # nothing more to submit: the workers exit after their last batch, while
+                    # the parent finishes its items, instead of at the end (~5 ms)
+                    pool.shutdown(wait=False)
+            if out in running and (running[out].done() or schedule.next >= len(items)):
+                done[out] = running.pop(out).result()   # waits only when nothing is left
+            elif out not in done:
+                item = schedule.one()
+                if item is not None:
+                    done[item.index] = [_work((*job, item))]
+                continue
+            parts = done.pop(out)
             for part in parts:
                 if isinstance(part, _Failure):
                     raise part.error()
                 yield part
+            out += len(parts)
     finally:
         stop.set()  # the batches still running stop before their next item
         pool.shutdown(wait=True, cancel_futures=True)
         _POOL_JOB = None
         unshare_held()
+        close_kept()
 
 
 def _fork_context():

@@ -715,7 +715,7 @@ def read_chunk(item: WorkItem, branches: Sequence[str],
     """Read one work item on its own: for process pools. The file is opened and closed, or
     with `keep_open` left open for the next item of the same file and tree (a worker reads
     many consecutive items; opening costs ~20 ms each time). One file at most is kept."""
-    shared = _SHARED.get((item.file, item.tree))
+    shared = _shared(item.file, item.tree)
     if shared is not None and not keep_open:
         ttree = shared[1]
         plan = _plan(ttree, item.file, branches, missing_as_zero, dict(item.aliases),
@@ -739,26 +739,45 @@ def read_chunk(item: WorkItem, branches: Sequence[str],
 
 
 _KEPT: dict[str, Any] = {}   # read_chunk(keep_open=True): the one file kept open per process
-# (path, tree) -> (handle, TTree, plan cache): files the parent of a -j pool opened before
-# forking it (share_held), read by the workers without opening them again
-_SHARED: dict[tuple[str, str], tuple[Any, Any, dict]] = {}
+# (path, tree) -> (handle, TTree, plan cache, owner): files the parent of a -j pool opened
+# before forking it (share_held), read without opening them again by the parent and, when
+# memory-mapped (owner None), by the forked workers too
+_SHARED: dict[tuple[str, str], tuple[Any, Any, dict, int | None]] = {}
 
 
 def share_held(inputs: InputSet) -> None:
-    """Let processes forked from now on read the memory-mapped files `inputs` holds open."""
+    """Let this process, and the processes forked from now on where the file is memory-mapped,
+    read the files `inputs` holds open."""
     _SHARED.clear()
     for path, (handle, ttree) in (inputs.held or {}).items():
+        if getattr(handle, "closed", True):
+            continue
         source = getattr(getattr(handle, "file", None), "source", None)
-        # only a real memory map: where mmap failed, uproot falls back to file objects read
-        # by threads, whose positions forked processes would share
+        # only a real memory map is shared: where mmap failed, uproot falls back to file
+        # objects read by threads, whose positions forked processes would share
         mapped = type(source).__name__ == "MemmapSource" and \
             getattr(source, "_fallback", True) is None
-        if mapped and not getattr(handle, "closed", True):
-            _SHARED[(path, inputs.tree)] = (handle, ttree, {})
+        _SHARED[(path, inputs.tree)] = (handle, ttree, {}, None if mapped else os.getpid())
+
+
+def _shared(path: str, tree: str) -> tuple[Any, Any, dict, int | None] | None:
+    """The shared entry of (path, tree) if this process may read through it."""
+    entry = _SHARED.get((path, tree))
+    if entry is None or entry[3] not in (None, os.getpid()):
+        return None
+    return entry
 
 
 def unshare_held() -> None:
     _SHARED.clear()
+
+
+def close_kept() -> None:
+    """Close the file read_chunk(keep_open=True) kept open in this process, if any."""
+    old = _KEPT.pop("handle", None)
+    _KEPT.clear()
+    if old is not None:
+        old.close()
 
 
 def close_held(inputs: InputSet) -> None:
@@ -771,16 +790,13 @@ def _kept_tree(path: str, tree: str) -> tuple[Any, dict]:
     """(TTree, plan cache) of the file kept open by this process, opening it (and closing
     the one kept before) when it is another file or tree, or the file changed on disk; a
     file the parent shared (share_held) is used as it is."""
-    shared = _SHARED.get((path, tree))
+    shared = _shared(path, tree)
     if shared is not None:
         return shared[1], shared[2]
     st = os.stat(path) if not _is_url(path) else None
     key = (path, tree, None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns))
     if _KEPT.get("key") != key:
-        old = _KEPT.pop("handle", None)
-        _KEPT.clear()
-        if old is not None:
-            old.close()
+        close_kept()
         handle = _open_file(path)
         try:
             ttree = _get_tree(handle, path, tree)

@@ -4,7 +4,9 @@ failed chunk that stops the run instead of reading everything else first."""
 from __future__ import annotations
 
 import gc
+import os
 import time
+import types
 import weakref
 from pathlib import Path
 
@@ -65,7 +67,7 @@ def test_worker_errors_keep_their_class_and_diagnostics(data: Path,
     real = reader.read_chunk
 
     def broken(item, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        if item.index == 0:  # the first item runs in the parent, the rest in workers
+        if item.index == 0:  # the warm-up reads the first events of item 0
             return real(item, *args, **kwargs)
         raise reader._input_error(item.file, f"bad chunk at {item.entry_start}", "E703", "hint!")
 
@@ -83,7 +85,7 @@ def test_a_failed_chunk_stops_the_pool(data: Path, monkeypatch: pytest.MonkeyPat
     real = reader.read_chunk
 
     def slow_after_first(item, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        if item.index == 1:  # in a worker: item 0 runs in the parent
+        if item.index == 1:  # in the pool's first batch
             raise reader._input_error(item.file, "second chunk is bad", "E703")
         if item.index > 1:
             time.sleep(0.5)
@@ -121,34 +123,80 @@ def test_progress_is_called_per_chunk(data: Path) -> None:
     assert all(s >= 0 for _, s in calls)
 
 
-def test_parallel_batches_keep_item_order_and_one_file_each() -> None:
-    from adlc.runtime.execute import _batches
+def test_parallel_schedule_hands_out_every_item_once_in_shrinking_one_file_batches() -> None:
+    from adlc.runtime.execute import _Schedule
     from adlc.runtime.reader import WorkItem
 
     items = [WorkItem(f"f{i // 25}", "t", 0, 1, index=i) for i in range(100)]  # 4 files
-    batches = _batches(items, 2)
-    assert [it for b in batches for it in b] == items  # every item once, in order
-    assert all(len({it.file for it in b}) == 1 for b in batches)
-    assert [len(b) for b in batches] == [12, 13] * 4  # 4 per worker, even sizes
-    one_file = _batches(items[:25], 2)
-    assert [len(b) for b in one_file] == [3] * 7 + [4]
-    assert _batches(items[:1], 3) == [[items[0]]]
+    schedule = _Schedule(items, 2)
+    handed: list[list] = []
+    while True:  # the pool takes two batches, then the parent one item, as _parallel does
+        batches = [schedule.batch(), schedule.batch()]
+        handed += [b for b in batches if b]
+        one = schedule.one()
+        if one is None:
+            break
+        handed.append([one])
+    assert [it for b in handed for it in b] == items  # every item once, in order
+    assert all(len({it.file for it in b}) == 1 for b in handed)
+    # a pool batch is a share (1/8 for 2 processes) of what is left, rounded up, or the
+    # rest of its file: 100 items -> 13, 87 left -> 11, the parent takes f0's last, then
+    # 75 left -> 10, 65 left -> 9 (f1's first 19), the parent takes one, 45 left -> 5 (f1's rest)
+    assert [len(b) for b in handed[:7]] == [13, 11, 1, 10, 9, 1, 5]
+    left = len(items)
+    for b in handed:
+        assert len(b) <= -(-left // 8)
+        left -= len(b)
+    assert len(handed[-1]) == 1
+    assert schedule.batch() == [] and schedule.one() is None
+    assert _Schedule(items[:1], 3).batch() == [items[0]]
 
 
 def test_parallel_workers_share_the_parents_memory_mapped_files(data: Path) -> None:
     """The handles open_inputs opened are shared with the forked workers only when they are
     real memory maps (a fallback file object's position would be shared)."""
-    from adlc.runtime.reader import _SHARED, open_inputs, share_held, unshare_held
+    from adlc.runtime.reader import _SHARED, _shared, open_inputs, share_held, unshare_held
 
     inputs = open_inputs([str(data / "a.root")])
+    key = (str(data / "a.root"), inputs.tree)
     share_held(inputs)
     try:
-        assert list(_SHARED) == [(str(data / "a.root"), inputs.tree)]
+        assert list(_SHARED) == [key] and _SHARED[key][3] is None  # for every process
         handle = inputs.held[str(data / "a.root")][0]
-        handle.file.source._fallback = object()  # as if mmap had failed
+        # as if mmap had failed (uproot then reads through an open fallback source)
+        handle.file.source._fallback = types.SimpleNamespace(closed=False)
         share_held(inputs)
-        assert _SHARED == {}
+        assert _SHARED[key][3] == os.getpid()  # the parent's own reads only
+        assert _shared(*key) is not None
+        _SHARED[key] = (*_SHARED[key][:3], os.getpid() + 1)  # as seen from a forked worker
+        assert _shared(*key) is None
     finally:
         unshare_held()
         handle.file.source._fallback = None
         handle.close()
+
+
+def test_the_heap_is_frozen_only_during_the_event_loop(data: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """execute() freezes the objects alive before the loop (gc.freeze) and unfreezes them
+    after it, also when the run fails: nothing stays out of the collector's reach."""
+    from adlc.driver import run_analysis
+
+    counts: list[int] = []
+    real = reader.read_chunk
+
+    def spy(item, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        counts.append(gc.get_freeze_count())
+        return real(item, *args, **kwargs)
+
+    monkeypatch.setattr(reader, "read_chunk", spy)
+    run_analysis(data / "r.adl", [str(data / "a.root")], chunk_size=1000, jobs=2)
+    assert counts and all(c > 0 for c in counts) and gc.get_freeze_count() == 0
+
+    def bad(item, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        raise reader._input_error(item.file, "bad", "E703")
+
+    monkeypatch.setattr(reader, "read_chunk", bad)
+    with pytest.raises(AdlInputError):
+        run_analysis(data / "r.adl", [str(data / "a.root")], chunk_size=1000, jobs=2)
+    assert gc.get_freeze_count() == 0
