@@ -343,10 +343,10 @@ def _serial(module, gen, inputs, chunk_size: int, max_events: int | None):
 
 def _parallel(module, gen, inputs, items, jobs: int):
     """Accumulators of `items` from `jobs` processes, in item order: the parent and a pool of
-    `jobs - 1` forked workers. The pool gets batches (`_Schedule`), at most two per worker
-    unfinished at any time; in between, the parent reads single items itself, so that it
-    works from the start instead of waiting for the workers to fork, and the last items are
-    shared out finely. A failure cancels the batches not yet started and stops the running
+    `jobs - 1` forked workers (fewer for fewer items). The pool gets batches (`_Schedule`),
+    at most two per worker unfinished at any time; in between, the parent reads single items
+    itself, so that it works from the start instead of waiting for the workers to fork, and
+    the last items are shared out finely. A failure cancels the batches not yet started and stops the running
     ones before their next item, instead of reading every remaining file first."""
     from concurrent.futures import ProcessPoolExecutor
 
@@ -364,14 +364,15 @@ def _parallel(module, gen, inputs, items, jobs: int):
     stop = context.Event()
     _POOL_JOB = (module.__file__, module.__name__, gen, stop)
     job = (module.__file__, module.__name__, gen)
-    pool = ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context)
-    schedule = _Schedule(items, jobs)
+    workers = min(jobs - 1, len(items) - 1)   # no worker that could get nothing to do
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    schedule = _Schedule(items, workers + 1)
     running: dict[int, Any] = {}   # index of a batch's first item -> its future
     done: dict[int, list] = {}     # index of the first item -> the parts from there
     out = 0                        # index of the next item to yield
     try:
         while out < len(items):
-            while sum(not f.done() for f in running.values()) < 2 * (jobs - 1):
+            while sum(not f.done() for f in running.values()) < 2 * workers:
                 batch = schedule.batch()
                 if not batch:
                     break

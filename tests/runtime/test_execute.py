@@ -111,6 +111,11 @@ def test_same_chunks_same_bits_for_any_jobs(data: Path) -> None:
     h1, h2 = one.regions["r"].histograms["hnj"], two.regions["r"].histograms["hnj"]
     assert (h1.values(flow=True) == h2.values(flow=True)).all()
     assert (h1.variances(flow=True) == h2.variances(flow=True)).all()
+    # more processes than items (4000 events in 2 items): the pool gets only one worker
+    few = run_analysis(weighted, [str(data / "a.root")], chunk_size=3000, jobs=5)
+    one = run_analysis(weighted, [str(data / "a.root")], chunk_size=3000, jobs=1)
+    assert [(c.sumw, c.raw) for c in few.regions["r"].cutflow] == \
+        [(c.sumw, c.raw) for c in one.regions["r"].cutflow]
 
 
 def test_progress_is_called_per_chunk(data: Path) -> None:
