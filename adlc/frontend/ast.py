@@ -124,6 +124,16 @@ class Ternary(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class PrintAction(Expr):
+    """`print ["label"] v1 v2 ...` as an action of a ternary in a region (CutLang
+    runs/E62dbg.adl: `select eventno == 1354 ? print a b : all`): a row is printed for the
+    events taking that branch, and as a cut the action passes every event."""
+
+    label: str | None
+    values: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Union(Expr):
     """Concatenation of collections, first argument first (not re-sorted)."""
 
@@ -408,7 +418,7 @@ class Analysis:
 
 # Node types in one place, for walkers and the dumper.
 EXPR_TYPES = (Number, String, Name, This, Index, Slice, Call, FourSum, VarList, Unary, Binary,
-              Range, Ternary, Union, Comb, Bound)
+              Range, Ternary, PrintAction, Union, Comb, Bound)
 
 
 # Fields that hold source positions (`Span`s), not child nodes.

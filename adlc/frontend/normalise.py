@@ -43,14 +43,38 @@ def normalise(analysis: A.Analysis) -> A.Analysis:
     for item in analysis.items:
         if any(isinstance(n, A.Name) and "_" in n.id for n in A.walk(item)):
             item = A.rewrite(item, old_index)
+        if isinstance(item, A.ObjectDef):
+            item = _delphes_takes(item, defined)
         if isinstance(item, (A.ObjectDef, A.Composite)):
             item = _bare_attributes(item, defined | collections)
         elif isinstance(item, A.Region):
             item = _select_region(item, regions)
         items.append(item)
-    if analysis.dialect == "cutlang" and not _lhada(items):
+    if analysis.dialect == "cutlang" and not lhada_file(items):
         items = _cutlang_object_ternaries(items, defined)
     return replace(analysis, items=tuple(items))
+
+
+# adl2tnm's early Delphes examples (monophoton ATLASEXOT1704.0384_Delphes.adl) take the
+# ntuple's collections with a `Delphes_` prefix: `take Delphes_Photon`, `take Delphes_scalarHT`.
+_DELPHES_TAKES = {name.lower(): name for name in
+                  ("Photon", "Electron", "Muon", "Jet", "FatJet", "Tau", "Track", "Particle",
+                   "GenPart", "MissingET", "ScalarHT")}
+
+
+def _delphes_takes(obj: A.ObjectDef, defined: set[str]) -> A.ObjectDef:
+    """`take Delphes_Photon` is `take Photon` (unless the file defines that name)."""
+    def fix(take: A.Take) -> A.Take:
+        src = take.source
+        if (isinstance(src, A.Name) and src.id.startswith("Delphes_")
+                and src.id not in defined
+                and (name := _DELPHES_TAKES.get(src.id[len("Delphes_"):].lower()))):
+            return replace(take, source=A.Name(name, span=src.span))
+        return take
+
+    takes = tuple(fix(t) for t in obj.take)
+    return obj if all(a is b for a, b in zip(takes, obj.take, strict=True)) \
+        else replace(obj, take=takes)
 
 
 def _select_region(region: A.Region, regions: set[str]) -> A.Region:
@@ -114,7 +138,7 @@ def _bare_attributes(block, defined: set[str]):
 _SUM_PREFIX = "cutlangSum"
 
 
-def _lhada(items) -> bool:
+def lhada_file(items) -> bool:
     """An adl2tnm/LHADA or learn-adl file written without the dialect directive (the same test
     as the semantic pass's): there `?:` is C++'s, per candidate."""
     return any(isinstance(i, A.Composite) or (isinstance(i, A.ObjectDef) and (

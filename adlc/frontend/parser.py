@@ -285,6 +285,7 @@ def _expected(names) -> str:
     names = set(names) - {"ALIAS", "CSV", "VALUE", "QUOTED_NAME"}
     if names & _EXPRESSION_START and "SELECT" not in names:
         names.discard("SORT")  # after `select`: the old `select SORT x descend`, also rare
+        names.discard("PRINT")  # after `?`: a print action (`c ? print x : all`), also rare
     words: list[str] = []
     if len(names & _OPERATORS) >= 4:
         words.append("an operator")

@@ -105,6 +105,10 @@ def _combine(node: A.Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
     if isinstance(node, A.Ternary):
         cond, then, other = kids
         return f"{_wrap(cond, OR)} ? {_wrap(then, TERNARY)} : {_wrap(other, TERNARY)}", TERNARY
+    if isinstance(node, A.PrintAction):
+        parts = [f'"{node.label}"'] if node.label is not None else []
+        parts.extend(_wrap(k, OR) for k in kids)
+        return ("print " + ", ".join(parts) if parts else "print"), TERNARY
     if isinstance(node, A.Union):
         return f"Union({', '.join(k[0] for k in kids)})", PARTICLE
     if isinstance(node, A.Comb):

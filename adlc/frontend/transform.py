@@ -26,6 +26,18 @@ def _number(token: Token) -> A.Number:
     return A.Number(value, text)
 
 
+def _print_list(children) -> tuple[str | None, tuple[A.Expr, ...]]:
+    """(label, values) of `print ["label"] v1 v2 ...`: juxtaposed values are a list."""
+    values = [c for c in children if not isinstance(c, Token)]
+    label = None
+    if values and isinstance(values[0], A.String):
+        label = values.pop(0).value
+    flat: list[A.Expr] = []
+    for v in values:
+        flat.extend(v.terms if isinstance(v, A.FourSum) else (v,))
+    return label, tuple(flat)
+
+
 @dataclass
 class Header:
     """A parsed block header line, before its body is attached."""
@@ -311,8 +323,9 @@ class LineTransformer(Transformer):
     @v_args(meta=True)
     def select_trigger(self, meta, children):
         # `select HLT "Mu50" ...`: a trigger list, read by CutLang's shell preprocessor.
-        names = tuple(A.String(str(c)[1:-1]) for c in children[2:])
-        return A.Select(A.Call(str(children[1]), names), span=self._meta_span(meta))
+        span = self._meta_span(meta)
+        names = tuple(A.String(str(c)[1:-1], span=span) for c in children[2:])
+        return A.Select(A.Call(str(children[1]), names, span=span), span=span)
 
     @v_args(meta=True)
     def reject(self, meta, children):
@@ -384,14 +397,13 @@ class LineTransformer(Transformer):
 
     @v_args(meta=True)
     def print(self, meta, children):
-        values = [c for c in children[1:] if not isinstance(c, Token)]
-        label = None
-        if values and isinstance(values[0], A.String):
-            label = values.pop(0).value
-        flat: list[A.Expr] = []
-        for v in values:
-            flat.extend(v.terms if isinstance(v, A.FourSum) else (v,))
-        return A.Print(label, tuple(flat), span=self._meta_span(meta))
+        label, values = _print_list(children[1:])
+        return A.Print(label, values, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def print_action(self, meta, children):
+        label, values = _print_list(children[1:])
+        return A.PrintAction(label, values, span=self._meta_span(meta))
 
     @v_args(meta=True)
     def save(self, meta, children):

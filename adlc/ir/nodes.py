@@ -162,11 +162,13 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """Append one row of `values` to table `table` (index into Program.tables). No cutflow row."""
+    """Append one row of `values` to table `table` (index into Program.tables). No cutflow row.
+    With `when` (a condition), only in the events where it holds (`c ? print ... : all`)."""
 
     table: int
     values: tuple[Node, ...]
     label: str = ""
+    when: Node | None = None
 
 
 Step = Cut | Weight | Fill | Record
@@ -215,6 +217,8 @@ class Program:
                     out.append(step.value)
                 elif isinstance(step, Record):
                     out.extend(step.values)
+                    if step.when is not None:
+                        out.append(step.when)
                 else:
                     out.extend(step.values)
                     if step.loop is not None:

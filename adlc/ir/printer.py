@@ -58,7 +58,8 @@ def print_program(prog: Program) -> str:
             elif isinstance(step, Record):
                 vals = ", ".join(number(v) for v in step.values)
                 t = prog.tables[step.table]
-                out.append(f"  {t.kind} #{step.table} {t.name} ({vals})")
+                when = f" when {number(step.when)}" if step.when is not None else ""
+                out.append(f"  {t.kind} #{step.table} {t.name} ({vals}){when}")
         for b in region.bins:
             out.append(f"  bin {number(b.cond)}    # {b.label}")
         for index in region.fixed:

@@ -191,7 +191,8 @@ def _step(step: N.Step, sub: Callable[[Node], Node]) -> N.Step:
     if isinstance(step, N.Weight):
         return dataclasses.replace(step, value=sub(step.value))
     if isinstance(step, N.Record):
-        return dataclasses.replace(step, values=tuple(map(sub, step.values)))
+        when = sub(step.when) if step.when is not None else None
+        return dataclasses.replace(step, values=tuple(map(sub, step.values)), when=when)
     loop = sub(step.loop) if step.loop is not None else None
     return dataclasses.replace(step, values=tuple(map(sub, step.values)), loop=loop)
 

@@ -83,8 +83,11 @@ def _step_problems(prog: Program, region: N.Region) -> list[str]:
             if step.loop is not None and step.loop.type != "coll":
                 out.append(f"fill {step.label} loops over a {step.loop.type}")
             out += [f"fill {step.label} of a {v.type}" for v in step.values if v.type != "num"]
-        elif isinstance(step, N.Record) and not 0 <= step.table < len(prog.tables):
-            out.append(f"record into table #{step.table}, which does not exist")
+        elif isinstance(step, N.Record):
+            if not 0 <= step.table < len(prog.tables):
+                out.append(f"record into table #{step.table}, which does not exist")
+            if step.when is not None and step.when.type != "bool":
+                out.append(f"record {step.label} is kept when a {step.when.type} holds")
     return out
 
 

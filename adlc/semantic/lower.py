@@ -15,6 +15,7 @@ histogram and single-line bin edges are float32 (quirk 18); slices are inclusive
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +23,8 @@ import numpy as np
 from adlc.errors import AdlSemanticError, Diagnostic, Span
 from adlc.frontend import ast as A
 from adlc.frontend.names import COLLECTIONS
+from adlc.frontend.normalise import lhada_file
+from adlc.frontend.printer import format_expr
 from adlc.ir import nodes as N
 from adlc.ir.nodes import Node, make
 from adlc.runtime.schemas import canonical_event_name
@@ -123,6 +126,10 @@ class Lowerer:
         # Reproduce CutLang's bugs (quirks 14 and 15) instead of the documented semantics.
         # The marker goes into the nodes' attributes, so each mode is its own kernel.
         self.compat = ("cutlang",) if cutlang_compat else ()
+        # adl2tnm (LHADA) files are C++ underneath: a particle where a number is expected is
+        # its pT (TNMObject's `operator double() { return Pt(); }`), e.g. `select MHT > 300`.
+        self.adl2tnm = (analysis.dialect == "cutlang" and lhada_file(analysis.items)
+                        and not any(isinstance(i, A.Composite) for i in analysis.items))
         self.text = SourceText(source)
         self.diags: list[Diagnostic] = []
         self.objects: dict[str, Node] = {}
@@ -143,6 +150,7 @@ class Lowerer:
         self.region_sorts: dict[str, dict[Node, Node]] = {}
         self.countsformats: dict[str, A.CountsFormat] = {}
         self.region_counts: dict[str, list[A.Counts]] = {}
+        self.failed: set[str] = set()   # objects and defines whose lowering reported an error
 
     # --- errors ----------------------------------------------------------------------------
     def error(self, message: str, span: Span, code: str = "E200", hint: str | None = None):
@@ -151,6 +159,7 @@ class Lowerer:
     # --- top level -------------------------------------------------------------------------
     def run(self) -> N.Program:
         for item in dependency_order(self.analysis.items):
+            errors, abandoned = len(self.diags), False
             try:
                 if isinstance(item, A.ObjectDef):
                     self.objects[item.name] = self.lower_object(item)
@@ -169,8 +178,11 @@ class Lowerer:
             except Unsupported as exc:
                 self.error(f"{exc} not supported yet", item.span, "E290",
                            "this construct is planned for the next release")
-            except _Recovered:  # the error is recorded; go on to report the others
-                pass
+            except _Recovered as exc:  # the error is recorded; go on to report the others
+                abandoned = isinstance(exc, _Abandoned)
+            if (abandoned or len(self.diags) > errors) and isinstance(item, (A.ObjectDef,
+                                                                              A.Define)):
+                self.failed.add(item.name)  # its uses are not reported again
         if self.diags:
             raise AdlSemanticError(self.diags, self.text.source)
         return N.Program(tuple(self.objects.items()), tuple(self.defines.items()),
@@ -466,6 +478,8 @@ class Lowerer:
                         self.error(f"{cmd.name!r} is neither an earlier region nor a histoList",
                                    cmd.span, "E240",
                                    "a bare name in a region inherits a region defined above it")
+                elif isinstance(cmd, A.Select) and has_print_action(cmd.cond):
+                    steps.extend(self.print_actions(cmd, region.name))
                 elif isinstance(cmd, A.Select):
                     steps.append(N.Cut(self.event_cond(cmd.cond, cmd.span),
                                        self.text.label(cmd.span)))
@@ -566,8 +580,9 @@ class Lowerer:
         if isinstance(step, N.Weight):
             return N.Weight(substitute(step.value, self.sorts), step.label)
         if isinstance(step, N.Record):
+            when = substitute(step.when, self.sorts) if step.when is not None else None
             return N.Record(step.table, tuple(substitute(v, self.sorts) for v in step.values),
-                            step.label)
+                            step.label, when)
         loop = substitute(step.loop, self.sorts) if step.loop is not None else None
         return N.Fill(step.hist, tuple(substitute(v, self.sorts) for v in step.values), loop,
                       step.label)
@@ -580,7 +595,28 @@ class Lowerer:
             return N.Fill(len(self.histograms) - 1, step.values, step.loop, step.label)
         return step
 
-    def record(self, cmd: A.Print | A.Save, region: str) -> N.Record:
+    def print_actions(self, cmd: A.Select, region: str) -> list[N.Step]:
+        """`select c ? print a b : all` (CutLang runs/E62dbg.adl): a print row in the events
+        reaching the line that take the print's branch, then the line as a cut in which each
+        print passes (CutLang's print action is true), so a cutflow row as for any select."""
+        steps: list[N.Step] = []
+        todo: list[tuple[A.Expr, Node]] = [(cmd.cond, N.TRUE)]
+        while todo:
+            e, when = todo.pop()
+            if isinstance(e, A.PrintAction):
+                record = self.record(e, region)
+                steps.append(dataclasses.replace(record, when=when))
+            elif isinstance(e, A.Ternary):
+                c = self.event_cond(e.cond, e.cond.span)
+                todo.append((e.other, _conj(when, make("not", (c,), (), "bool"))))
+                todo.append((e.then, _conj(when, c)))
+        cut = A.rewrite(cmd.cond, lambda n: A.Name("ALL", span=n.span)
+                        if isinstance(n, A.PrintAction) else n)
+        cond = N.TRUE if _passes_all(cut) else self.event_cond(cut, cmd.span)
+        steps.append(N.Cut(cond, self.text.label(cmd.span)))
+        return steps
+
+    def record(self, cmd: A.Print | A.PrintAction | A.Save, region: str) -> N.Record:
         """`save NAME csv v1, v2, ...` / `print ["label"] v1 v2 ...`: one row per event."""
         if isinstance(cmd, A.Save):
             event_list = not cmd.format and not cmd.values
@@ -614,7 +650,6 @@ class Lowerer:
             text = self.text.lines[sp.line - 1][sp.column - 1:sp.end_column - 1].strip()
             if text:
                 return text
-        from adlc.frontend.printer import format_expr
         return format_expr(e)
 
     def bin_edges(self, cmd: A.BinEdges) -> list[N.SearchBin]:
@@ -708,6 +743,8 @@ class Lowerer:
             return make("size", (node,), (), "num")
         if node.type == "bool":
             return make("b2n", (node,), (), "num")
+        if self.adl2tnm and node.type in ("obj", "vec"):
+            return make("attr" if node.type == "obj" else "vattr", (node,), ("pT",))
         raise self.type_error(e, "a number", node)
 
     def vec(self, e: A.Expr) -> Node:
@@ -744,6 +781,8 @@ class Lowerer:
     def expr(self, e: A.Expr) -> Node:
         try:
             node = self._expr(e)
+        except _Abandoned:
+            raise
         except _Recovered:
             return N.const(0.0)
         if e.span.line and node not in self.spans:
@@ -814,17 +853,40 @@ class Lowerer:
                             (), "bool")
             return make("ternary", (c, self.num(e.then), self.num(e.other)), (), "num")
         if isinstance(e, A.Union):
-            return make("union", tuple(self.coll(p) for p in e.parts), (), "coll")
+            parts = [self.expr(p) for p in e.parts]
+            if any(p.type in ("vec", "obj") for p in parts):
+                self.particle_union(e, parts)
+            return make("union", tuple(p if p.type == "coll" else self.coll(a)
+                                       for a, p in zip(e.parts, parts, strict=True)),
+                        (), "coll")
         if isinstance(e, A.Comb):
             raise Unsupported("COMB")
         if isinstance(e, A.String):
             self.error("a string is not a value", e.span)
+            raise _Recovered()
+        if isinstance(e, A.PrintAction):
+            self.error("`print` as an action is allowed only in a ternary of a region's "
+                       "select line", e.span, "E290",
+                       "write `select c ? print v1 v2 : all` in a region, or a `print` line")
             raise _Recovered()
         if isinstance(e, A.VarList):  # CutLang uses `{ a b c }` only as OME's input
             self.error("a variable list `{ ... }` is the input of OME (ONNX model evaluation), "
                        "which adlc does not support", e.span, "E291", OME_HINT)
             raise _Recovered()
         raise Unsupported(type(e).__name__)
+
+    def particle_union(self, e: A.Union, parts: list[Node]) -> None:
+        """`Union(higgsR, higgsB)` of particles (CutLang runs/test.adl): CutLang's Union
+        takes objects only (parse.y looks each name up among the objects and stops with
+        "Object not defined"), and a per-event list of chosen particles is no collection."""
+        names = [format_expr(a) for a, p in zip(e.parts, parts, strict=True)
+                 if p.type in ("vec", "obj")]
+        self.error(f"Union joins collections (objects); {', '.join(names)} "
+                   f"{'is a particle' if len(names) == 1 else 'are particles'}", e.span,
+                   "E230", "Union takes objects (`Union(goodEles, goodMuos)`); to choose "
+                   "between candidate particles, compare them in a region, e.g. "
+                   "`select chi2R < chi2B`")
+        raise _Abandoned()
 
     def name(self, e: A.Name) -> Node:
         name = e.id
@@ -838,6 +900,8 @@ class Lowerer:
             return N.FALSE
         if name == "MET":
             return self.met()
+        if name in self.failed:
+            raise _Abandoned()
         if name in self.defines:
             return self.defines[name]
         if name in self.objects:
@@ -866,6 +930,10 @@ class Lowerer:
 
     def index(self, e: A.Index) -> Node:
         if isinstance(e.base, A.Name) and e.base.id == "METLV":
+            return make("metlv", (), (), "vec")
+        if (isinstance(e.base, A.Name) and isinstance(e.index, A.Number) and e.index.value == 0
+                and (e.base.id == "MET" or self.objects.get(e.base.id) is self.met())):
+            # adl2tnm `MET[0].Phi` (monophoton): the missing momentum, one per event
             return make("metlv", (), (), "vec")
         coll = self.coll(e.base)
         i = self.num(e.index)
@@ -948,7 +1016,12 @@ class Lowerer:
         return make("vec_neg", (total,), (), "vec") if negate else total
 
     def add_term(self, arg: A.Expr) -> Node:
-        """One argument of ADD: a whole collection (its four-vector sum) or a particle."""
+        """One argument of ADD: a whole collection (its four-vector sum), a particle, a slice
+        or particles written next to each other (`ADD(goodJets[0:1] goodEles[0])`)."""
+        if isinstance(arg, A.FourSum):
+            return make("vec_sum", tuple(self.add_term(t) for t in arg.terms), (), "vec")
+        if isinstance(arg, A.Slice):
+            return self.slice_sum(arg)
         total = self.collection_sum(arg)
         if total is not None:
             return total
@@ -956,6 +1029,29 @@ class Lowerer:
         if x.type not in ("vec", "obj"):
             raise self.type_error(arg, "a collection or a particle", x)
         return self.to_vec(x, arg)
+
+    def slice_sum(self, e: A.Slice) -> Node:
+        """The four-vector sum of the objects of a slice with constant ends inside ADD:
+        `goodJets[0:1]` is goodJets[0] + goodJets[1] (CutLang slices include both ends; a
+        learn-adl slice is half-open). An object past the end of the collection reads 0,
+        as any out-of-range index does, so it adds nothing."""
+        coll = self.coll(e.base)
+        ends = [self.num(x) if x is not None else None for x in (e.start, e.stop)]
+        lo = 0.0 if ends[0] is None else ends[0].attrs[0] if ends[0].op == "const" else None
+        hi = None if ends[1] is None or ends[1].op != "const" else ends[1].attrs[0]
+        if hi is not None and self.analysis.dialect != "cutlang":
+            hi -= 1.0
+        if (lo is None or hi is None or lo != int(lo) or hi != int(hi) or lo < 0
+                or not 0 <= hi - lo <= 63):
+            self.error("a slice inside ADD needs two constant, non-negative ends, at most 64 "
+                       "objects apart", e.span, "E200",
+                       "write the objects, ADD(jets[0] jets[1] jets[2]), or the whole "
+                       "collection, ADD(jets)")
+            raise _Recovered()
+        terms = tuple(
+            make("vec_obj", (make("index", (coll, N.const(float(i))), (), "obj"),), (), "vec")
+            for i in range(int(lo), int(hi) + 1))
+        return terms[0] if len(terms) == 1 else make("vec_sum", terms, (), "vec")
 
     def any_all(self, kind: str, arg: A.Expr, e: A.Expr) -> Node:
         """learn-adl `any(cond)`/`all(cond)` over the one un-indexed collection in `cond`
@@ -986,11 +1082,29 @@ class Lowerer:
 
     def call(self, e: A.Call) -> Node:  # noqa: C901
         f, args = e.func, e.args
+        if f.upper() == "HLT" and args and all(isinstance(a, A.String) for a in args):
+            # `select HLT "Mu50"` (runs/test.adl): a trigger list for CutLang's CLA.sh
+            first = args[0].value
+            branch = first if first.startswith("HLT_") else "HLT_" + first
+            self.error("a trigger list `select HLT \"...\"` (read by CutLang's CLA.sh) is "
+                       "not supported", e.span, "E290",
+                       f"select the trigger's branch instead, e.g. `select {branch} == 1`")
+            raise _Recovered()
         if len(args) == 1 and (attr := self.candidate_define(f, args[0])) is not None:
             return attr
         if f in ATTRIBUTES and len(args) == 1:
             return self.attribute(f, args[0], e)
         if f == "size" and len(args) == 1:
+            arg = args[0]
+            if (isinstance(arg, A.Binary) and arg.op in COMPARISONS
+                    and isinstance(arg.left, A.Name)
+                    and (arg.left.id in self.objects or arg.left.id in COLLECTIONS)):
+                # CMS-SUS-16-035_Delphes: `size(leptons > 2)` for `size(leptons) > 2`
+                left, right = format_expr(arg.left), format_expr(arg.right)
+                self.error("size() takes a collection, not a comparison", e.span, "E230",
+                           f"close the parenthesis before the comparison: size({left}) "
+                           f"{arg.op} {right}")
+                raise _Recovered()
             coll = self.coll(args[0])
             return make("size", (coll,), (), "num")
         if f == "sum" and len(args) == 1 and (vsum := self.collection_sum(args[0])):
@@ -1316,11 +1430,44 @@ class _Recovered(Exception):
     """An error was recorded; the caller substitutes a placeholder and carries on."""
 
 
+class _Abandoned(_Recovered):
+    """The line (or block) cannot be lowered because of an error recorded elsewhere (a use of
+    a define or object that failed): drop it without reporting a follow-on type error."""
+
+
 def _conjunction(preds: list[Node]) -> Node:
     pred = N.TRUE
     for p in preds:
         pred = p if pred is N.TRUE else make("and", (pred, p), (), "bool")
     return pred
+
+
+def _conj(a: Node, b: Node) -> Node:
+    return b if a is N.TRUE else make("and", (a, b), (), "bool")
+
+
+def _passes_all(e: A.Expr) -> bool:
+    """`ALL`, or a ternary (at any depth) whose every branch is `ALL`."""
+    todo = [e]
+    while todo:
+        e = todo.pop()
+        if isinstance(e, A.Ternary):
+            todo += [e.then, e.other]
+        elif not (isinstance(e, A.Name) and e.id == "ALL"):
+            return False
+    return True
+
+
+def has_print_action(e: A.Expr) -> bool:
+    """Whether a branch of the ternary `e` (at any depth) is a `print` action."""
+    todo = [e]
+    while todo:
+        e = todo.pop()
+        if isinstance(e, A.PrintAction):
+            return True
+        if isinstance(e, A.Ternary):
+            todo += [e.then, e.other]
+    return False
 
 
 def negate(e: A.Expr) -> A.Expr:

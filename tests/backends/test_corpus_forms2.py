@@ -227,8 +227,8 @@ def test_number_expected_hints_at_an_attribute_or_a_reducer(tmp_path):
         region r
           reject size(leptons > 2)
         """, name="bad2")
-    assert "bad2.adl:4:15" in msg and "found a collection" in msg
-    assert "size(x)" in msg
+    assert "bad2.adl:4:10" in msg and "size() takes a collection, not a comparison" in msg
+    assert "size(leptons) > 2" in msg
 
 
 def test_collection_define_hints_at_its_sum(tmp_path):

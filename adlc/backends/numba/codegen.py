@@ -1107,7 +1107,13 @@ class _Gen(SchemaBindings):
             if isinstance(step, N.Record):  # print/save: a row per event, no cutflow row
                 self.emit("if ok:")
                 self.push()
-                self.record(step, layout.tables[step.table]["col0"])
+                if step.when is not None:  # `c ? print ... : all`: the events where c holds
+                    self.emit(f"if {self.cond(step.when)}:")
+                    self.push()
+                    self.record(step, layout.tables[step.table]["col0"])
+                    self.pop()
+                else:
+                    self.record(step, layout.tables[step.table]["col0"])
                 self.pop()
                 continue
             info["labels"].append(step.label)
@@ -1300,6 +1306,8 @@ class _Gen(SchemaBindings):
         for s in region.steps:
             if isinstance(s, (N.Fill, N.Record)):
                 roots.extend(s.values)
+            if isinstance(s, N.Record) and s.when is not None:
+                roots.append(s.when)
         roots.extend(b.cond for b in region.bins)
         for root in roots:
             if root is None:

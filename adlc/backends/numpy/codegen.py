@@ -227,10 +227,14 @@ class _Gen(SchemaBindings):
                 for p in c.args:
                     self.needs[p] |= self.needs[c]
             elif c.op == "comb":
+                # The members' kinematics only where the candidates' summed vectors are read
+                # (their criteria ask for what they use): the base collections are read
+                # eagerly here, so an unused Tau_mass would be read (numba reads in place).
+                summed = bool(self.needs[c] & VEC_FUNCS.keys())
                 for m in c.args[:-1]:
-                    self.needs[m.args[0]] |= {"pT", "eta", "phi", "m"} | (
-                        self.needs[c] & COMB_SUMS)
-                    if self.needs[c] & VEC_FUNCS.keys():  # the candidates' summed vectors
+                    self.needs[m.args[0]] |= self.needs[c] & COMB_SUMS
+                    if summed:
+                        self.needs[m.args[0]] |= {"pT", "eta", "phi", "m"}
                         self.vec_colls.add(m.args[0])
             elif c.op == "composite":
                 for m in c.args[:-2]:
@@ -972,6 +976,8 @@ class _Gen(SchemaBindings):
         for s in region.steps:
             if isinstance(s, (N.Fill, N.Record)):
                 roots.extend(s.values)
+            if isinstance(s, N.Record) and s.when is not None:
+                roots.append(s.when)
         roots.extend(b.cond for b in region.bins)
         for root in roots:
             if root is None:
@@ -982,8 +988,11 @@ class _Gen(SchemaBindings):
 
     def record(self, step: N.Record) -> None:
         """One row of values per event reaching the step, in event order."""
-        vals = [f"_full({self.ex(v, self.E)}, nev)[ok]" for v in step.values]
-        self.emit(f"R{step.table}.append((E_ev[ok], {', '.join(vals)}))")
+        sel = "ok"
+        if step.when is not None:  # `c ? print ... : all`: the events where c holds
+            sel = self.assign(f"ok & {self.ex(step.when, self.E)}", "sel")
+        vals = [f"_full({self.ex(v, self.E)}, nev)[{sel}]" for v in step.values]
+        self.emit(f"R{step.table}.append((E_ev[{sel}], {', '.join(vals)}))")
 
     def fill(self, step: N.Fill) -> None:
         dom = self.E if step.loop is None else self.loop_dom(self.E, step.loop)
