@@ -86,10 +86,11 @@ def compile_analysis(analysis: str | Path, *, schema=None, backend: str = "numba
 
 
 def _prepare(analysis, inputs, *, schema, backend, tree, cutlang_compat, program=None,
-             schema_file=None, optimise=True):
+             schema_file=None, optimise=True, count_all=True):
     """(GeneratedModule, InputSet). Analysis errors come before any file is opened, and bad
     inputs before anything is compiled. `schema_file`: a TOML schema (docs/schemas.md), which
-    also names the tree unless `tree` does."""
+    also names the tree unless `tree` does. `count_all=False`: see `open_inputs` (a file
+    whose tree turns out corrupt is then reported after compiling)."""
     from adlc.backends import get_backend
     from adlc.runtime.reader import open_inputs
     from adlc.runtime.schemas import load_schema_file
@@ -104,7 +105,7 @@ def _prepare(analysis, inputs, *, schema, backend, tree, cutlang_compat, program
             raise AdlUsageError.one("give either --format or --schema-file, not both")
         schema = load_schema_file(schema_file)
         tree = tree or schema.tree or None
-    input_set = open_inputs(list(inputs), tree)
+    input_set = open_inputs(list(inputs), tree, count_all=count_all)
     resolved = _schema(schema) if schema else input_set.schema()
     input_set = input_set.with_schema(resolved)  # e.g. MET from Delphes' MissingET.MET
     return get_backend(backend).generate(program, resolved), input_set
@@ -120,26 +121,46 @@ def run_analysis(analysis: str | Path, inputs, *, schema=None, chunk_size: int =
 
     gen, input_set = _prepare(analysis, inputs, schema=schema, backend=backend, tree=tree,
                               cutlang_compat=cutlang_compat, schema_file=schema_file,
-                              optimise=optimise)
+                              optimise=optimise, count_all=_count_all(jobs, max_events))
     return execute(gen, input_set, chunk_size=chunk_size, max_events=max_events, jobs=jobs,
                    progress=progress)
 
 
-class _Progress:
-    """`[####      ] 400000/1000000 events  512,345 ev/s` on one line of a terminal."""
+def _count_all(jobs: int, max_events: int | None) -> bool:
+    """Whether the parent counts every input before the run. A -j run leaves the files
+    between the first and the last to the processes that read them, which count them in
+    parallel (~20 ms each); `--max-events` needs every count first, to know where to stop."""
+    return jobs <= 1 or max_events is not None
 
-    def __init__(self, total: int, stream=None):
+
+class _Progress:
+    """`[####      ] 400000/1000000 events  512,345 ev/s` on one line of a terminal; without
+    a total (files not counted yet, `-j`), `400000 events  512,345 ev/s`, ended by `end()`."""
+
+    def __init__(self, total: int | None, stream=None):
         self.total = total
         self.stream = stream or sys.stderr
+        self.open = False   # a line is written and not ended yet
 
     def __call__(self, done: int, elapsed: float) -> None:
         rate = done / elapsed if elapsed > 0 else 0.0
-        frac = min(done / self.total, 1.0) if self.total else 1.0
-        bar = "#" * int(30 * frac)
-        self.stream.write(f"\r[{bar:<30}] {done}/{self.total} events  {rate:,.0f} ev/s")
-        if done >= self.total:
-            self.stream.write("\n")
+        if self.total is None:
+            self.stream.write(f"\r{done} events  {rate:,.0f} ev/s")
+            self.open = True
+        else:
+            frac = min(done / self.total, 1.0) if self.total else 1.0
+            bar = "#" * int(30 * frac)
+            self.stream.write(f"\r[{bar:<30}] {done}/{self.total} events  {rate:,.0f} ev/s")
+            self.open = done < self.total
+            if not self.open:
+                self.stream.write("\n")
         self.stream.flush()
+
+    def end(self) -> None:
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
 
 
 def run_command(analysis, inputs, *, outdir=None, schema=None, chunk_size=200_000,
@@ -169,13 +190,20 @@ def run_command(analysis, inputs, *, outdir=None, schema=None, chunk_size=200_00
     check_outdir(outdir, analysis=stem, plots=plots, overwrite=force)
     gen, input_set = _prepare(analysis, inputs, schema=schema, backend=backend, tree=tree,
                               cutlang_compat=cutlang_compat, program=program,
-                              schema_file=schema_file, optimise=optimise)
+                              schema_file=schema_file, optimise=optimise,
+                              count_all=_count_all(jobs, max_events))
     if progress is None:
         progress = not quiet and sys.stderr.isatty()
-    total = input_set.num_entries if max_events is None else min(max_events,
-                                                                 input_set.num_entries)
-    result = execute(gen, input_set, chunk_size=chunk_size, max_events=max_events, jobs=jobs,
-                     progress=_Progress(total) if progress else None)
+    total = input_set.num_entries  # None while some files are not counted
+    if max_events is not None and total is not None:
+        total = min(max_events, total)
+    bar = _Progress(total) if progress else None
+    try:
+        result = execute(gen, input_set, chunk_size=chunk_size, max_events=max_events,
+                         jobs=jobs, progress=bar)
+    finally:
+        if bar is not None:
+            bar.end()
     infos = []
     for path in input_set.paths:
         try:

@@ -219,15 +219,36 @@ _POOL_JOB: tuple | None = None
 
 def _pool_work(batch) -> list[Accumulators | _Failure]:
     """The items of one batch, in order, in a forked pool worker, for the run in _POOL_JOB:
-    one part per item (the parent merges them in item order, as a serial run does). It stops
-    at a failure, or before the next item once the parent has set the stop event."""
+    one part per chunk (the parent merges them in item order, as a serial run does). It stops
+    at a failure, or before the next chunk once the parent has set the stop event."""
     assert _POOL_JOB is not None, "pool workers must be forked after _POOL_JOB is set"
     *job, stop = _POOL_JOB
     parts: list[Accumulators | _Failure] = []
     for item in batch:
         if stop.is_set():
             break
-        parts.append(_work((*job, item)))
+        parts += _item_parts(tuple(job), item, stop)
+        if parts and isinstance(parts[-1], _Failure):
+            break
+    return parts
+
+
+def _item_parts(job: tuple, item, stop=None) -> list[Accumulators | _Failure]:
+    """The parts of one work item: one, or for a whole-file item (a file open_inputs did not
+    count) one per chunk, after opening and counting the file here."""
+    if item.entry_stop is not None:
+        return [_work((*job, item))]
+    from adlc.runtime.reader import file_items, kept_entries
+
+    try:
+        pieces = file_items(item, kept_entries(item))
+    except AdlError as err:
+        return [_Failure(type(err), list(err.diagnostics), err.source)]
+    parts: list[Accumulators | _Failure] = []
+    for piece in pieces:
+        if stop is not None and stop.is_set():
+            break
+        parts.append(_work((*job, piece)))
         if isinstance(parts[-1], _Failure):
             break
     return parts
@@ -239,7 +260,8 @@ class _Schedule:
     scheduling: a share of what is left, `remaining / (4 * jobs)`), so there are few round
     trips to the pool while much is left, and the last batches are small enough that every
     process finishes at about the same time. A batch never spans two files: a file the parent
-    could not share (share_held) costs each worker that reads it an open, ~25 ms."""
+    could not share (share_held) costs each worker that reads it an open, ~25 ms. A
+    whole-file item (a file not counted yet) is a batch of its own."""
 
     def __init__(self, items: list, jobs: int) -> None:
         self.items = items
@@ -254,7 +276,9 @@ class _Schedule:
             return []
         size = -(-remaining // (4 * self.jobs))
         hi = lo + 1
-        while hi < lo + size and self.items[hi].file == self.items[lo].file:
+        while (hi < lo + size and self.items[lo].entry_stop is not None
+               and self.items[hi].entry_stop is not None
+               and self.items[hi].file == self.items[lo].file):
             hi += 1
         self.next = hi
         return self.items[lo:hi]
@@ -265,6 +289,70 @@ class _Schedule:
             return None
         self.next += 1
         return self.items[self.next - 1]
+
+    @property
+    def exhausted(self) -> bool:
+        return self.next >= len(self.items)
+
+
+class _Feeder:
+    """Keeps the pool fed while the parent works on its own items: a thread submits the next
+    batch as soon as one finishes (the parent itself looks only between its items, and a
+    whole-file item takes it a while). The pool holds unfinished batches of weight at most
+    2 per worker, a batch of chunks weighing 1 and a whole file 2: a worker has the next
+    chunks waiting when it finishes a batch, but never a second whole file that another
+    process could have read meanwhile. Finished batches come out of `results` as
+    (index of the first item, number of items, future)."""
+
+    def __init__(self, pool, schedule: _Schedule, workers: int) -> None:
+        import queue
+        import threading
+
+        self.pool, self.schedule, self.workers = pool, schedule, workers
+        self.lock = threading.RLock()
+        self.load = 0
+        self.closed = False
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()    # from the futures' callbacks
+        self.results: queue.SimpleQueue = queue.SimpleQueue()  # to the parent
+        self.feed()  # the first submit forks the workers: before any thread of ours starts
+        self.thread = threading.Thread(target=self._run, name="adlc-feeder", daemon=True)
+        self.thread.start()
+
+    def feed(self) -> None:
+        with self.lock:
+            while not self.closed:
+                item = self.schedule.items[self.schedule.next] \
+                    if not self.schedule.exhausted else None
+                weight = 2 if item is not None and item.entry_stop is None else 1
+                if item is None or self.load + weight > 2 * self.workers:
+                    break
+                batch = self.schedule.batch()
+                self.load += weight
+                future = self.pool.submit(_pool_work, batch)
+                future.add_done_callback(
+                    lambda f, b=batch, w=weight: self.inbox.put((b[0].index, len(b), w, f)))
+            if self.schedule.exhausted and not self.closed:
+                # nothing more to submit: the workers exit after their last batch, while the
+                # parent finishes its items, instead of at the end (~5 ms)
+                self.pool.shutdown(wait=False)
+
+    def _run(self) -> None:
+        while (message := self.inbox.get()) is not None:
+            index, n, weight, future = message
+            with self.lock:
+                self.load -= weight
+            self.results.put((index, n, future))
+            self.feed()
+
+    def one(self):
+        with self.lock:
+            return self.schedule.one()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+        self.inbox.put(None)
+        self.thread.join()
 
 
 def _work(args, keep_open: bool = True) -> Accumulators | _Failure:
@@ -344,10 +432,10 @@ def _serial(module, gen, inputs, chunk_size: int, max_events: int | None):
 def _parallel(module, gen, inputs, items, jobs: int):
     """Accumulators of `items` from `jobs` processes, in item order: the parent and a pool of
     `jobs - 1` forked workers (fewer for fewer items). The pool gets batches (`_Schedule`),
-    at most two per worker unfinished at any time; in between, the parent reads single items
-    itself, so that it works from the start instead of waiting for the workers to fork, and
-    the last items are shared out finely. A failure cancels the batches not yet started and stops the running
-    ones before their next item, instead of reading every remaining file first."""
+    fed by `_Feeder`; the parent reads single items itself, so that it works from the start
+    instead of waiting for the workers to fork, and the last items are shared out finely.
+    A failure cancels the batches not yet started and stops the running ones before their
+    next chunk, instead of reading every remaining file first."""
     from concurrent.futures import ProcessPoolExecutor
 
     from adlc.runtime.reader import close_kept, share_held, unshare_held
@@ -359,44 +447,48 @@ def _parallel(module, gen, inputs, items, jobs: int):
     # Before any worker starts, the parent runs the kernel once on the first few events, so
     # that numba compiles it (or loads it from the cache) once and the forked workers inherit
     # it, instead of every worker doing so at the same time; the result is thrown away.
-    _warm_up(module, gen, items[0])
+    first = next((item for item in items if item.entry_stop is not None), None)
+    if first is not None:
+        _warm_up(module, gen, first)
     context = _fork_context()
     stop = context.Event()
     _POOL_JOB = (module.__file__, module.__name__, gen, stop)
     job = (module.__file__, module.__name__, gen)
     workers = min(jobs - 1, len(items) - 1)   # no worker that could get nothing to do
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    schedule = _Schedule(items, workers + 1)
-    running: dict[int, Any] = {}   # index of a batch's first item -> its future
-    done: dict[int, list] = {}     # index of the first item -> the parts from there
-    out = 0                        # index of the next item to yield
+    feeder = manager = None
+    done: dict[int, tuple[int, list]] = {}   # index of the first item -> (items, parts)
+    out = 0                                  # index of the next item to yield
     try:
+        feeder = _Feeder(pool, _Schedule(items, workers + 1), workers)
+        # the pool's own thread, which joins the workers: once the feeder has wound the pool
+        # down early (shutdown(wait=False)), a later shutdown no longer waits for it
+        manager = getattr(pool, "_executor_manager_thread", None)
         while out < len(items):
-            while sum(not f.done() for f in running.values()) < 2 * workers:
-                batch = schedule.batch()
-                if not batch:
-                    break
-                running[batch[0].index] = pool.submit(_pool_work, batch)
-                if schedule.next >= len(items):
-                    # nothing more to submit: the workers exit after their last batch, while
-                    # the parent finishes its items, instead of at the end (~5 ms)
-                    pool.shutdown(wait=False)
-            if out in running and (running[out].done() or schedule.next >= len(items)):
-                done[out] = running.pop(out).result()   # waits only when nothing is left
-            elif out not in done:
-                item = schedule.one()
+            while not feeder.results.empty():
+                index, n, future = feeder.results.get()
+                done[index] = (n, future.result())
+            if out not in done:
+                item = feeder.one()
                 if item is not None:
-                    done[item.index] = [_work((*job, item))]
+                    done[item.index] = (1, _item_parts(job, item, stop))
+                else:  # everything is handed out: wait for the pool
+                    index, n, future = feeder.results.get()
+                    done[index] = (n, future.result())
                 continue
-            parts = done.pop(out)
+            n, parts = done.pop(out)
             for part in parts:
                 if isinstance(part, _Failure):
                     raise part.error()
                 yield part
-            out += len(parts)
+            out += n
     finally:
-        stop.set()  # the batches still running stop before their next item
+        if feeder is not None:
+            feeder.close()
+        stop.set()  # the batches still running stop before their next chunk
         pool.shutdown(wait=True, cancel_futures=True)
+        if manager is not None:  # no thread of this run outlives it (a later fork)
+            manager.join()
         _POOL_JOB = None
         unshare_held()
         close_kept()

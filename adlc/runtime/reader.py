@@ -61,8 +61,8 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 __all__ = [
-    "Chunk", "InputFile", "InputSet", "WorkItem", "branch_group", "file_info", "iterate_chunks",
-    "open_inputs", "partition", "read_chunk",
+    "Chunk", "InputFile", "InputSet", "WorkItem", "branch_group", "file_info", "file_items",
+    "iterate_chunks", "kept_entries", "open_inputs", "partition", "read_chunk",
 ]
 
 OFFSETS_SUFFIX = "@offsets"
@@ -75,11 +75,12 @@ _GLOB_CHARS = frozenset("*?[")
 
 @dataclass(frozen=True)
 class InputFile:
-    """One input file with the tree to read and its number of entries."""
+    """One input file with the tree to read and its number of entries (None: not counted
+    yet, see `open_inputs(count_all=False)`)."""
 
     path: str
     tree: str
-    num_entries: int
+    num_entries: int | None
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,24 @@ class InputSet:
         self.__dict__.update(state, branch_types=MappingProxyType(state["branch_types"]))
 
     @property
-    def num_entries(self) -> int:
+    def num_entries(self) -> int | None:
+        """Entries in all files; None while a file is not counted."""
+        if any(f.num_entries is None for f in self.files):
+            return None
         return sum(f.num_entries for f in self.files)
+
+    def counted(self) -> InputSet:
+        """This set with every file counted: the files open_inputs did not count are opened
+        here, one after the other (~20 ms each to read the tree's metadata)."""
+        if self.num_entries is not None:
+            return self
+        files = []
+        for f in self.files:
+            if f.num_entries is None:
+                with _open_file(f.path) as handle:
+                    f = replace(f, num_entries=_count(_get_tree(handle, f.path, f.tree), f.path))
+            files.append(f)
+        return replace(self, files=tuple(files))
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -128,19 +145,31 @@ class InputSet:
 
 @dataclass(frozen=True)
 class WorkItem:
-    """Entries [entry_start, entry_stop) of one file: the unit a worker reads."""
+    """Entries [entry_start, entry_stop) of one file: the unit a worker reads. A file that was
+    not counted is one item with entry_stop None, the whole file: whoever reads it opens it,
+    counts it and reads the chunks partition would have made (`file_items`)."""
 
     file: str
     tree: str
     entry_start: int
-    entry_stop: int
-    global_start: int = 0   # position of entry_start in the whole InputSet
+    entry_stop: int | None
+    global_start: int = 0   # position of entry_start in the whole InputSet (0 once a file
+    #                         before it was not counted)
     index: int = 0          # position of this item in `partition`'s list
     aliases: tuple[tuple[str, str], ...] = ()   # InputSet.aliases
+    chunk_size: int = 0     # of a whole-file item
+    file_index: int = 0     # position of the file in the InputSet
 
     @property
     def num_entries(self) -> int:
+        assert self.entry_stop is not None, "a whole-file item has no size until it is cut"
         return self.entry_stop - self.entry_start
+
+
+def file_items(item: WorkItem, num_entries: int) -> list[WorkItem]:
+    """The chunk items of a whole-file item (entry_stop None) whose file has `num_entries`."""
+    return [replace(item, entry_start=start, entry_stop=min(start + item.chunk_size, num_entries))
+            for start in range(0, num_entries, item.chunk_size)]
 
 
 @dataclass
@@ -281,8 +310,25 @@ def _trees_in(handle: Any) -> list[str]:
             if cls in ("TTree", "TNtuple", "TChain")]
 
 
+def _count(ttree: Any, path: str) -> int:
+    try:
+        return int(ttree.num_entries)
+    except Exception as exc:
+        raise _corrupt(path, exc) from exc
+
+
 def _get_tree(handle: Any, path: str, tree: str | None) -> Any:
     """The named tree, or the default: `Events`, else the file's only tree."""
+    tree = _tree_name(handle, path, tree)
+    try:
+        return handle[tree]
+    except Exception as exc:
+        raise _corrupt(path, exc, f" (reading tree {tree!r})") from exc
+
+
+def _tree_name(handle: Any, path: str, tree: str | None) -> str:
+    """The name of the tree `_get_tree` reads, checked against the file's keys (cheap: the
+    tree itself is not read)."""
     try:
         trees = _trees_in(handle)
         if not trees:
@@ -304,10 +350,7 @@ def _get_tree(handle: Any, path: str, tree: str | None) -> Any:
         listed = ", ".join(repr(t) for t in trees) if trees else "no trees at all"
         raise _input_error(path, f"no tree {tree!r} in {path!r}; it has {listed}", "E704",
                            "name the right one with --tree" if trees else None)
-    try:
-        return handle[tree]
-    except Exception as exc:
-        raise _corrupt(path, exc, f" (reading tree {tree!r})") from exc
+    return tree
 
 
 def _no_trees(handle: Any, path: str, tree: str) -> None:
@@ -323,25 +366,36 @@ def _no_trees(handle: Any, path: str, tree: str) -> None:
 _HOLD_FILES = 16   # files open_inputs keeps open (each holds its TTree's metadata in memory)
 
 
-def open_inputs(paths_or_globs: Sequence[str], tree: str | None = None) -> InputSet:
-    """Expand globs, open every file, check the tree exists in each and count entries."""
+def open_inputs(paths_or_globs: Sequence[str], tree: str | None = None, *,
+                count_all: bool = True) -> InputSet:
+    """Expand globs, open every file, check the tree exists in each and count entries.
+
+    `count_all=False` counts only the first and the last file: the others are checked to be
+    readable ROOT files that hold the tree, but the tree itself is not read (reading its
+    metadata, ~20 ms a file for NanoAOD, is most of the cost of opening a file). A -j run
+    then has its processes do that in parallel, each for the files it reads."""
     files: list[InputFile] = []
     branch_names: tuple[str, ...] = ()
     branch_types: Mapping[str, str] = {}
     held: dict[str, tuple[Any, Any]] = {}
-    for path in _expand(paths_or_globs):
+    paths = _expand(paths_or_globs)
+    for k, path in enumerate(paths):
         handle = _open_file(path)
         try:
+            if not count_all and 0 < k < len(paths) - 1:
+                files.append(InputFile(path, _tree_name(handle, path, tree), None))
+                handle.close()
+                continue
             ttree = _get_tree(handle, path, tree)
             tree = tree or ttree.name
-            try:
-                files.append(InputFile(path, tree, int(ttree.num_entries)))
-                if not branch_names:
+            files.append(InputFile(path, tree, _count(ttree, path)))
+            if not branch_names:
+                try:
                     every = _all_branches(ttree)
-                    branch_names = tuple(every)
-                    branch_types = _TypeNames(every)
-            except Exception as exc:
-                raise _corrupt(path, exc) from exc
+                except Exception as exc:
+                    raise _corrupt(path, exc) from exc
+                branch_names = tuple(every)
+                branch_types = _TypeNames(every)
         except BaseException:
             handle.close()
             raise
@@ -391,18 +445,42 @@ def partition(inputs: InputSet, chunk_size: int, max_events: int | None = None) 
     if max_events is not None and max_events < 0:
         raise AdlUsageError.one(f"the number of events must not be negative, got {max_events}",
                                 code="E707")
+    if inputs.num_entries is None:
+        if max_events is not None:  # the budget is spread over the files in order
+            return partition(inputs.counted(), chunk_size, max_events)
+        return _partition_uncounted(inputs, chunk_size)
     budget = inputs.num_entries if max_events is None else min(max_events, inputs.num_entries)
     items: list[WorkItem] = []
     global_start = 0
-    for f in inputs.files:
+    for k, f in enumerate(inputs.files):
         stop_in_file = min(f.num_entries, budget - global_start)
         for start in range(0, max(stop_in_file, 0), chunk_size):
             stop = min(start + chunk_size, stop_in_file)
             items.append(WorkItem(f.path, f.tree, start, stop, global_start + start, len(items),
-                                  inputs.aliases))
+                                  inputs.aliases, file_index=k))
         global_start += max(stop_in_file, 0)
         if global_start >= budget:
             break
+    return items
+
+
+def _partition_uncounted(inputs: InputSet, chunk_size: int) -> list[WorkItem]:
+    """partition's items where some files are not counted: one whole-file item for each of
+    them, cut into the same chunks when it is read (`file_items`)."""
+    items: list[WorkItem] = []
+    global_start: int | None = 0
+    for k, f in enumerate(inputs.files):
+        if f.num_entries is None:
+            items.append(WorkItem(f.path, f.tree, 0, None, 0, len(items), inputs.aliases,
+                                  chunk_size, k))
+            global_start = None
+            continue
+        for start in range(0, f.num_entries, chunk_size):
+            items.append(WorkItem(f.path, f.tree, start, min(start + chunk_size, f.num_entries),
+                                  (global_start or 0) + start, len(items), inputs.aliases,
+                                  file_index=k))
+        if global_start is not None:
+            global_start += f.num_entries
     return items
 
 
@@ -807,6 +885,12 @@ def _kept_tree(path: str, tree: str) -> tuple[Any, dict]:
     return _KEPT["tree"], _KEPT["plans"]
 
 
+def kept_entries(item: WorkItem) -> int:
+    """The entries of `item`'s file, opened (and kept) as read_chunk(keep_open=True) does."""
+    ttree, _ = _kept_tree(item.file, item.tree)
+    return _count(ttree, item.file)
+
+
 def _chunk(item: WorkItem, arrays: dict[str, np.ndarray]) -> Chunk:
     return Chunk(item.file, item.entry_start, item.entry_stop, arrays, item.global_start,
                  item.index)
@@ -834,8 +918,12 @@ def iterate_chunks(inputs: InputSet, branches: Sequence[str], chunk_size: int,
             plan = _plan(ttree, path, branches, missing_as_zero, dict(inputs.aliases),
                          object_columns)
             for item in items:
-                if item.file == path:
-                    yield _chunk(item, _read_plan(ttree, plan, item))
+                if item.file != path:
+                    continue
+                pieces = [item] if item.entry_stop is not None else \
+                    file_items(item, _count(ttree, path))
+                for piece in pieces:
+                    yield _chunk(piece, _read_plan(ttree, plan, piece))
 
 
 def _held(inputs: InputSet, path: str) -> tuple[Any, Any]:
