@@ -5,6 +5,10 @@ nothing here imports numba, numpy or cupy."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from adlc.errors import AdlSemanticError, Diagnostic, Span
+from adlc.frontend.names import COLLECTIONS
 from adlc.ir.nodes import Node
 
 
@@ -17,19 +21,71 @@ def direct_branch(attr: str, prefix: str) -> str:
     return attr if attr.startswith(prefix) else prefix + attr
 
 
+def program_source(prog) -> str | None:
+    """The text of the ADL file `prog` was lowered from, for the source line and caret of a
+    code generator's error (None when there is no such file any more)."""
+    path = getattr(prog, "source_file", "")
+    if not path or path.startswith("<"):
+        return None
+    try:
+        text = Path(path).read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    return text[1:] if text.startswith("\ufeff") else text  # as the parser reads it
+
+
 class SchemaBindings:
-    """Mixin for a generator with `schema`, `fail(message, node)`, `externals` (impl ->
-    global name) and `consts` (module-level lines)."""
+    """Mixin for a generator with `prog`, `schema`, `diags`, `externals` (impl -> global
+    name) and `consts` (module-level lines)."""
+
+    def fail(self, message: str, node: Node | None = None, hint: str | None = None) -> None:
+        """Record an error at `node`'s source position (the file's, when it has none)."""
+        span = self.prog.spans.get(node) if node is not None else None
+        span = span or Span(file=self.prog.source_file or "<input>")
+        self.diags.append(Diagnostic(message, span, "E300", hint=hint))
+
+    def raise_errors(self) -> None:
+        """Raise the recorded errors, each once, with the source lines for their carets."""
+        if self.diags:
+            raise AdlSemanticError(list(dict.fromkeys(self.diags)), program_source(self.prog))
+
+    def written(self, node: Node) -> str | None:
+        """The text at `node`'s (one-line) source position: the name as the file writes it."""
+        span = self.prog.spans.get(node)
+        if span is None or not span.line or span.end_line != span.line:
+            return None
+        if not hasattr(self, "_source_lines"):
+            self._source_lines = (program_source(self.prog) or "").splitlines()
+        if span.line > len(self._source_lines):
+            return None
+        return self._source_lines[span.line - 1][span.column - 1:span.end_column - 1] or None
 
     def coll_schema(self, c: Node):
         """The input format's binding of base collection `c` (None, after an error, when the
-        format lacks it: the error lists the collections it has)."""
+        format lacks it: the error names the formats that have it and those this one has)."""
         cs = self.schema.collection(c.attrs[0])
         if cs is None:
-            self.fail(f"the input format {self.schema.name!r} has no collection {c.attrs[0]!r}",
-                      c, f"instead of {c.attrs[0]}, this format has "
-                         + ", ".join(sorted(self.schema.collections)))
+            self.missing_collection(c)
         return cs
+
+    def missing_collection(self, c: Node) -> None:
+        from adlc.runtime.schemas import SCHEMAS
+
+        name, fmt = c.attrs[0], self.schema.name
+        written = self.written(c)
+        if COLLECTIONS.get(written or "") != name:
+            written = None  # the position is that of a larger expression (`HT`, say)
+        shown = f"`{written}` ({name})" if written and written != name else f"`{name}`"
+        others = [s.name for s in SCHEMAS.values() if s.name != fmt and s.collection(name)]
+        has = ", ".join(sorted(self.schema.collections))
+        if others:
+            hint = (f"the {' and '.join(others)} format{'s' * (len(others) > 1)} "
+                    f"{'have' if len(others) > 1 else 'has'} {name}: choose it with "
+                    f"--format {others[0]}; this format has {has}")
+        else:
+            hint = (f"no input format of adlc has {name} (docs/schemas.md), so the lines "
+                    f"that use `{written or name}` cannot run; this format has {has}")
+        self.fail(f"the input format {fmt!r} has no collection {shown}", c, hint)
 
     def event_branch(self, n: Node) -> str:
         """The branch holding event quantity `n` (runNo, eventNo, MetSig, ...) in this format."""

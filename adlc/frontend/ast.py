@@ -89,6 +89,8 @@ class VarList(Expr):
     """`{ a b c }`: a list of values (the input of an ONNX model)."""
 
     items: tuple[Expr, ...]
+    # written `{ a, b }`: kept for error messages only (the printer chooses its own form)
+    commas: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +184,14 @@ class RegularAxis:
     bins: int
     low: float
     high: float
+    # where `bins`, `low` and `high` are written (for error messages; empty if not known)
+    edge_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class VariableAxis:
     edges: tuple[float, ...]
+    edge_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
 
 Axis = RegularAxis | VariableAxis
@@ -221,6 +226,7 @@ class BinEdges(Stmt):
     value: Expr
     edges: tuple[float, ...]
     keyword: str = "bin"  # "bin" (CutLang) or "bins" (learn-adl); the meaning differs
+    edge_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,7 +428,7 @@ EXPR_TYPES = (Number, String, Name, This, Index, Slice, Call, FourSum, VarList, 
 
 
 # Fields that hold source positions (`Span`s), not child nodes.
-_POSITION_FIELDS = ("span", "row_spans")
+_POSITION_FIELDS = ("span", "row_spans", "edge_spans")
 
 
 def children(node: object) -> tuple[object, ...]:

@@ -188,13 +188,14 @@ def _histo(stmt: tuple, diagnostics: list[Diagnostic]) -> A.Histo | None:
     while args:
         first = args[0]
         if isinstance(first, tuple):
-            axes.append(A.VariableAxis(tuple(float(e) for e in first[1])))
+            axes.append(A.VariableAxis(tuple(float(e) for e in first[1]),
+                                       first[2] if len(first) > 2 else ()))
             args.pop(0)
             continue
         # `nbins, low, high`; the value follows (or is missing: `has no value`, E303).
         if len(args) >= 3 and all(isinstance(a, A.Number) for a in args[:3]):
             axes.append(A.RegularAxis(int(args[0].value), float(args[1].value),
-                                      float(args[2].value)))
+                                      float(args[2].value), tuple(a.span for a in args[:3])))
             del args[:3]
             continue
         break

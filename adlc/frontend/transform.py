@@ -78,7 +78,9 @@ class LineTransformer(Transformer):
     # Lark's propagate_positions doubles the parse time, so positions are computed here: a
     # rule spans its first to its last token; closing brackets (filtered out of the tree) are
     # added back by looking at the text.
-    _CLOSERS = {"call": ")", "index": "]", "abs_bars": "|", "brace_list": "}"}
+    _CLOSERS = {"call": ")", "index": "]", "abs_bars": "|", "brace_list": "}",
+                "brace_numbers": "}"}
+    _OPENERS = {"brace_list": "{", "brace_numbers": "{"}
 
     def _call_userfunc(self, tree, new_children=None):
         start, end = None, None
@@ -97,6 +99,9 @@ class LineTransformer(Transformer):
             closer = self._CLOSERS.get(tree.data)
             if closer is not None:
                 end = self._through(end, closer)
+            opener = self._OPENERS.get(tree.data)
+            if opener is not None:
+                start = self._back_to(start, opener)
             meta = tree.meta
             meta.empty = False
             meta.start_pos, meta.end_pos = start, end
@@ -114,6 +119,14 @@ class LineTransformer(Transformer):
         while i < len(text) and text[i] in " \t":
             i += 1
         return i + 1 if i < len(text) and text[i] == closer else end
+
+    def _back_to(self, start: int, opener: str) -> int:
+        """`start` moved back over blanks to the opening bracket before it, if there is one."""
+        text = self._text
+        i = start - 1
+        while i >= 0 and text[i] in " \t\r\n":
+            i -= 1
+        return i if i >= 0 and text[i] == opener else start
 
     # ------------------------------------------------------------------ positions
     def span_of(self, start: int, end: int) -> Span:
@@ -175,7 +188,7 @@ class LineTransformer(Transformer):
     def brace_list(self, meta, children):
         args = tuple(children[0])
         items = args[0].terms if len(args) == 1 and isinstance(args[0], A.FourSum) else args
-        return A.VarList(tuple(items), span=self._meta_span(meta))
+        return A.VarList(tuple(items), len(args) > 1, span=self._meta_span(meta))
 
     @v_args(meta=True)
     def brace_numbers(self, meta, children):
@@ -345,7 +358,11 @@ class LineTransformer(Transformer):
         return ("histo", name, tuple(children[2:]), self._meta_span(meta))
 
     def edge_list(self, children):
-        return ("edges", tuple(_edge_value(c) for c in children))
+        return ("edges", tuple(_edge_value(c) for c in children),
+                tuple(self._edge_span(c) for c in children))
+
+    def _edge_span(self, edge) -> Span:
+        return edge.span if isinstance(edge, A.Number) else self._tok_span(edge)
 
     def edge(self, children):
         return children[0]
@@ -361,14 +378,17 @@ class LineTransformer(Transformer):
         if label is None and isinstance(cond, A.FourSum) and _edges_after_value(cond.terms):
             # `bin MTl 250 350 500`: a value followed by its edges.
             edges = tuple(t.value for t in cond.terms[1:])
-            return A.BinEdges(cond.terms[0], edges, "bin", span=self._meta_span(meta))
+            return A.BinEdges(cond.terms[0], edges, "bin",
+                              tuple(t.span for t in cond.terms[1:]), span=self._meta_span(meta))
         return A.Bin(str(label)[1:-1] if label is not None else None, cond,
                      span=self._meta_span(meta))
 
     @v_args(meta=True)
     def bin_edges(self, meta, children):
         edges = tuple(_edge_value(c) for c in children[2:])
-        return A.BinEdges(children[1], edges, "bin", span=self._meta_span(meta))
+        return A.BinEdges(children[1], edges, "bin",
+                          tuple(self._edge_span(c) for c in children[2:]),
+                          span=self._meta_span(meta))
 
     @v_args(meta=True)
     def bins_edges(self, meta, children):
@@ -381,8 +401,10 @@ class LineTransformer(Transformer):
             count -= 1
         edges = tuple(t.value for t in terms[count:]) + tuple(
             _edge_value(c) for c in children[2:])
+        spans = tuple(t.span for t in terms[count:]) + tuple(
+            self._edge_span(c) for c in children[2:])
         head = terms[0] if count == 1 else A.FourSum(terms[:count], span=value.span)
-        return A.BinEdges(head, edges, "bins", span=self._meta_span(meta))
+        return A.BinEdges(head, edges, "bins", spans, span=self._meta_span(meta))
 
     @v_args(meta=True)
     def sort(self, meta, children):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from adlc.errors import AdlError, Diagnostic, Span
 from adlc.frontend import ast as A
-from adlc.frontend.names import COLLECTIONS, EVENT_NAMES, is_builtin_function
+from adlc.frontend.names import COLLECTIONS, EVENT_NAMES, canonical_attribute, is_builtin_function
 from adlc.frontend.printer import format_expr
 
 MAX_DIAGNOSTICS = 100
@@ -47,6 +47,10 @@ _ARITY_HINTS = {
                    "maximal invariant mass, association 3 = minimal Lund distance are the "
                    "ones its Hemisphere class recommends)",
 }
+# Keywords that begin a command line; read as a function name inside an expression they are
+# a mistake (two commands run together), not an unknown function.
+_COMMAND_WORDS = frozenset({"select", "reject", "cmd", "cut", "take", "using", "histo",
+                            "define", "def", "object", "obj", "region", "algo", "algorithm"})
 # Branch-name prefixes: a bare unknown name like these is read from the input file.
 _BRANCH_HINTS = ("HLT_", "Flag_", "L1_", "PV_", "MET_", "nJet", "nMuon", "nElectron", "nTau",
                  "nPhoton", "run", "event", "luminosityBlock", "fixedGridRho", "Pileup_")
@@ -227,12 +231,41 @@ def _check_region(item: A.Region, scope: _Scope, out: list[Diagnostic]) -> None:
             _check_histo(command, scope, out, set())
         elif isinstance(command, A.BinEdges):
             _check_expr(command.value, scope, out, set())
-            _increasing(command.edges, command.span, "bin edges", out)
+            _increasing(command.edges, command.span, "bin edges", out, command.edge_spans)
         elif isinstance(command, A.Counts):
             _check_counts(command, scope, out)
+        elif _region_reference(command, scope):
+            _check_region_reference(command, scope, out)
         else:
             for expr in _exprs(command):
                 _check_expr(expr, scope, out, set())
+
+
+def _region_reference(command: A.Stmt, scope: _Scope) -> bool:
+    """`select NAME` in a region, with NAME neither a value nor a branch: adl2tnm's way of
+    inheriting a region (normalised to a bare `NAME` line when the region exists), so most
+    likely a region that does not exist, or not yet (CMS-SUS-16-041_Delphes.adl)."""
+    if not (isinstance(command, A.Select) and isinstance(command.cond, A.Name)):
+        return False
+    name = command.cond.id
+    if (name in scope.objects or name in scope.defines or name in COLLECTIONS
+            or name in EVENT_NAMES or name in scope.tables or _looks_like_branch(name)):
+        return False
+    # (a region of that name, above or below, made the line a `Use`: see normalise.py)
+    return name not in scope.everything
+
+
+def _check_region_reference(command: A.Select, scope: _Scope, out: list[Diagnostic]) -> None:
+    name, span = command.cond.id, command.cond.span
+    regions = [*scope.regions]
+    close = _suggest(name, regions)
+    listed = (f"the regions defined above are {', '.join(f'`{r}`' for r in regions)}"
+              if regions else "no region is defined above this one")
+    out.append(Diagnostic(
+        f"undefined name `{name}`: `select {name}` would inherit a region `{name}`, and there "
+        "is none (nor an object or define of that name)", span, "E409",
+        hint=f"{close + ' ' if close else ''}{listed}; to inherit a region, write its name "
+             "alone on a line of a later region (`select NAME` also works)"))
 
 
 def _check_use(command: A.Use, region: A.Region, scope: _Scope, out: list[Diagnostic]) -> None:
@@ -294,6 +327,8 @@ def _exprs(command: A.Stmt) -> tuple[A.Expr, ...]:
 
 def _check_expr(expr: A.Expr, scope: _Scope, out: list[Diagnostic], local: set[str],
                 sources: bool = False, attributes: set[str] | None = None) -> None:
+    if _misplaced_commands(expr, scope, out):
+        return  # the rest of a garbled line would only add errors about its pieces
     for node in A.walk(expr):
         if isinstance(node, A.Name):
             _check_name(node, scope, out, local)
@@ -318,6 +353,27 @@ def _check_expr(expr: A.Expr, scope: _Scope, out: list[Diagnostic], local: set[s
                 "a number follows a value only in `{ a b 1 2 }` lists and `bin VAR 1 2` edges"))
 
 
+def _misplaced_commands(expr: A.Expr, scope: _Scope, out: list[Diagnostic]) -> bool:
+    """A command keyword read as a function inside an expression (`min(a, select (1 + 1)
+    != 13)`, CutLang runs/save_ex4.adl): report it, the real mistake of the line."""
+    found = False
+    for node in A.walk(expr):
+        if (isinstance(node, A.Call) and node.func.lower() in _COMMAND_WORDS
+                and node.func not in scope.tables
+                and node.func not in scope.candidate_defines):
+            word, at = node.func, node.span
+            if at.line:  # the caret under the keyword, not the call it seems to make
+                at = Span(at.line, at.column, at.line, at.column + len(word), at.file)
+            out.append(Diagnostic(
+                f"`{word}` inside an expression: `{word}` starts a command line, it is not a "
+                "function", at, "E415",
+                hint=f"end the expression before `{word}`; a line holds one command, so put "
+                     f"a second condition on a `{word}` line of its own, or join the two "
+                     "conditions with `and`"))
+            found = True
+    return found
+
+
 def _check_name(node: A.Name, scope: _Scope, out: list[Diagnostic], local: set[str]) -> None:
     name = node.id
     if (name in local or name in scope.objects or name in scope.defines or name in COLLECTIONS
@@ -335,9 +391,14 @@ def _check_name(node: A.Name, scope: _Scope, out: list[Diagnostic], local: set[s
         return
     if _looks_like_branch(name):
         return  # read from the input file; `adlc run` checks that the branch exists
+    if name in ("constituents", "daughters"):
+        return  # `pT(JET constituents)`: lowering says that no input format has them (E233)
     # The user's own names first: `jetz` is more likely `jets` (an object) than `jet` (JET).
     own = [*scope.objects, *scope.defines, *scope.tables, *(local - {"this"})]
-    suggestion = _suggest(name, own) or _suggest(name, scope.known())
+    attribute = canonical_attribute(name)
+    suggestion = _suggest(name, own) or (
+        f"`{name}` is the attribute {attribute} of a particle: write {attribute}(x) (or "
+        f"x.{attribute})" if attribute else None) or _suggest(name, scope.known())
     out.append(Diagnostic(f"undefined name `{name}`", node.span, "E409", hint=suggestion or (
         "define it with `define`/`object` above, or write the exact branch name")))
 
@@ -424,18 +485,43 @@ def _check_histo(histo: A.Histo, scope: _Scope, out: list[Diagnostic], local: se
                 out.append(Diagnostic(f"{where}: the number of bins must be positive",
                                       histo.span, "E307"))
             if not axis.low < axis.high:
-                out.append(Diagnostic(f"{where}: the low edge {axis.low:g} is not below the "
-                                      f"high edge {axis.high:g}", histo.span, "E308"))
+                # CutLang hands them to `new TH1D(..., nbins, lo, hi)`, and ROOT reads
+                # hi <= lo as "choose the range from the first entries" (automatic binning)
+                out.append(Diagnostic(
+                    f"{where}: the low edge {axis.low:g} is not below the high edge "
+                    f"{axis.high:g}", _spanning(axis.edge_spans[1:], histo.span), "E308",
+                    hint="in CutLang, ROOT reads high <= low as automatic binning (the "
+                         "range taken from the data); adlc needs the range: write "
+                         "`nbins, low, high` with low < high (docs/cutlang-differences.md)"))
         else:
-            _increasing(axis.edges, histo.span, f"{where}: bin edges", out)
+            _increasing(axis.edges, histo.span, f"{where}: bin edges", out, axis.edge_spans)
 
 
-def _increasing(edges, span: Span, what: str, out: list[Diagnostic]) -> None:
+def _increasing(edges, span: Span, what: str, out: list[Diagnostic],
+                spans: tuple[Span, ...] = ()) -> None:
     if len(edges) < 2 and what.endswith("bin edges") and what != "bin edges":
         out.append(Diagnostic(f"{what} need at least two values", span, "E309"))
-    if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
-        out.append(Diagnostic(f"{what} must increase", span, "E310",
-                              hint="write the edges from low to high"))
+    bad = next((i for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)) if b <= a),
+               None)
+    if bad is None:
+        return
+    a, b = edges[bad], edges[bad + 1]
+    # the caret under the pair (edge numbers count from 1, as a physicist reads the line)
+    at = _spanning(spans[bad:bad + 2], span) if len(spans) == len(edges) else span
+    ordered = " ".join(f"{e:g}" for e in sorted(set(edges)))
+    out.append(Diagnostic(f"{what} must increase, but {a:g} is followed by {b:g} "
+                          f"(edges {bad + 1} and {bad + 2})", at, "E310",
+                          hint=f"write the edges from low to high, each once: {ordered}"))
+
+
+def _spanning(spans: tuple[Span, ...], default: Span) -> Span:
+    """One span from the first of `spans` to the last, if they are known and on one line."""
+    if not spans or not all(s.line for s in spans):
+        return default
+    first, last = spans[0], spans[-1]
+    if first.line != last.end_line:
+        return first
+    return Span(first.line, first.column, last.end_line, last.end_column, first.file)
 
 
 def _object_ternary_sums(analysis: A.Analysis, out: list[Diagnostic]) -> None:

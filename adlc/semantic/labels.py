@@ -18,6 +18,13 @@ class SourceText:
         text = text.split("#", 1)[0]
         return text.strip()
 
+    def written(self, span: Span) -> str | None:
+        """The text of a one-line `span` as the file writes it (None if it has none)."""
+        if not span.line or span.line > len(self.lines) or span.end_line != span.line:
+            return None
+        text = self.lines[span.line - 1][span.column - 1:span.end_column - 1].strip()
+        return text or None
+
     def label(self, span: Span) -> str:
         """The command text without its keyword (`select X` and `reject X` both give `X`)."""
         text = self.command(span)

@@ -59,6 +59,19 @@ COMB_MEMBER = "_member"
 MET_NAMES = frozenset({"MET", "MissingET"})
 
 
+# Errors that an error inside their span causes (an expression that failed is lowered as
+# the number 0): reported only where no error was reported inside them.
+FOLLOW_ON_CODES = frozenset({"E220", "E230", "E232", "E236"})
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    """Whether span `inner` lies inside span `outer` (both in the same file)."""
+    if not inner.line or not outer.line or inner.file != outer.file:
+        return False
+    return ((outer.line, outer.column) <= (inner.line, inner.column)
+            and (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column))
+
+
 # OME (ONNX model evaluation) and its `{ ... }` input list: CutLang only, when built with ONNX
 OME_HINT = ("evaluate the network outside adlc and add its output to the input file as a "
             "branch (then use it by name), or register it as an external function "
@@ -151,9 +164,17 @@ class Lowerer:
         self.countsformats: dict[str, A.CountsFormat] = {}
         self.region_counts: dict[str, list[A.Counts]] = {}
         self.failed: set[str] = set()   # objects and defines whose lowering reported an error
+        # defines given to OME by name: their `{ ... }` lists are the network's inputs
+        self.ome_inputs = {a.id for n in A.walk(analysis)
+                           if isinstance(n, A.Call) and n.func == "OME"
+                           for a in n.args if isinstance(a, A.Name)}
 
     # --- errors ----------------------------------------------------------------------------
     def error(self, message: str, span: Span, code: str = "E200", hint: str | None = None):
+        if code in FOLLOW_ON_CODES and any(_within(d.span, span) for d in self.diags):
+            # a wrong type or an empty reducer around an error already reported (the 0 that
+            # stands in for the bad part): a consequence of that error, not another one
+            return
         self.diags.append(Diagnostic(message, span, code, "error", hint))
 
     # --- top level -------------------------------------------------------------------------
@@ -191,6 +212,11 @@ class Lowerer:
 
     def lower_define(self, d: A.Define) -> Node:
         self.scope = _Scope()
+        if isinstance(d.value, A.VarList) and d.name in self.ome_inputs:
+            # CutLang's `define NNin = { a b c }`, the input list of `OME(model, NNin)`
+            self.error("a variable list `{ ... }` is the input of OME (ONNX model evaluation), "
+                       "which adlc does not support", d.value.span, "E291", OME_HINT)
+            raise _Recovered()
         node = self.expr(d.value)
         if node.type == "coll":
             name = d.value.id if isinstance(d.value, A.Name) else "coll"
@@ -819,6 +845,9 @@ class Lowerer:
         if isinstance(e, A.Call):
             return self.call(e)
         if isinstance(e, A.FourSum):
+            for t in e.terms:  # `JET constituents`: that, not JET's type, is the problem
+                if isinstance(t, A.Name) and t.id in ("constituents", "daughters"):
+                    self.no_constituents(t.id, t.span)
             return make("vec_sum", tuple(self.vec(t) for t in e.terms), (), "vec")
         if isinstance(e, A.Unary):
             if e.op == "-":
@@ -869,11 +898,33 @@ class Lowerer:
                        "select line", e.span, "E290",
                        "write `select c ? print v1 v2 : all` in a region, or a `print` line")
             raise _Recovered()
-        if isinstance(e, A.VarList):  # CutLang uses `{ a b c }` only as OME's input
-            self.error("a variable list `{ ... }` is the input of OME (ONNX model evaluation), "
-                       "which adlc does not support", e.span, "E291", OME_HINT)
-            raise _Recovered()
+        if isinstance(e, A.VarList):
+            self.var_list(e)
         raise Unsupported(type(e).__name__)
+
+    def var_list(self, e: A.VarList) -> None:
+        """A `{ ... }` list where a value is expected. CutLang writes braces around particles
+        only before an attribute (`{ MUO_0 MUO_1 }m`, `{a, b}dR`); a list on its own is the
+        input of OME (`define NNin = { ... }`, handled in `lower_define`). Its particle lists
+        are juxtaposed (`MUO_0 MUO_1`, the four-vector sum); a particle cannot begin with `{`,
+        so CutLang's parse.y rejects `dPhi({MUO_0, MUO_1}, {JET_0})` (runs/ex8.adl)."""
+        joined = " ".join(self.text.written(i.span) or format_expr(i) for i in e.items)
+        numbers = any(isinstance(i, A.Number) for i in e.items)
+        if e.commas and len(e.items) > 1 and not numbers:
+            self.error("a `{ ... }` list with commas is not a particle sum", e.span, "E237",
+                       f"CutLang's particle list has no commas: `{joined}` (the sum of their "
+                       f"four-vectors), or `{{ {joined} }}` before an attribute, e.g. "
+                       f"`{{ {joined} }}m`")
+        elif numbers:
+            self.error("a `{ ... }` list of values is not a value itself", e.span, "E237",
+                       "CutLang reads a list with numbers in it only as the input of OME "
+                       "(ONNX model evaluation), which adlc does not support")
+        else:
+            what = "a particle" if len(e.items) == 1 else "particles"
+            self.error(f"braces around {what} make a `{{ ... }}` list, not a value", e.span,
+                       "E237", f"write `{joined}` without the braces; CutLang puts braces "
+                       f"around particles only before an attribute: `{{ {joined} }}m`")
+        raise _Recovered()
 
     def particle_union(self, e: A.Union, parts: list[Node]) -> None:
         """`Union(higgsR, higgsB)` of particles (CutLang runs/test.adl): CutLang's Union

@@ -248,5 +248,5 @@ def test_missing_collection_error_points_at_the_use(tmp_path):
         region r
           select size(LEP) >= 1
         """)
-    assert "bad.adl:2:15" in msg and "no collection 'Lepton'" in msg
+    assert "bad.adl:2:15" in msg and "no collection `LEP` (Lepton)" in msg
     assert "JET" in msg and "MUO" in msg

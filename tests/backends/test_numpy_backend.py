@@ -293,7 +293,7 @@ def test_unsupported_ir_node_is_a_compile_error_with_its_span(tmp_path) -> None:
     adl.write_text("region r\n  select MET > 10\n")
     prog = lower_file(adl)
     bogus = N.make("bogus_op", (N.const(1.0),), (), "bool")
-    span = Span("t.adl", 2, 10, 2, 18)
+    span = Span(2, 10, 2, 18, str(adl))
     region = prog.regions[0]
     step = dataclasses.replace(region.steps[-1], cond=bogus)
     prog = dataclasses.replace(prog, regions=(dataclasses.replace(

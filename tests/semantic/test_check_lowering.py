@@ -20,7 +20,7 @@ def _check(tmp_path, text: str):
 
 
 def test_check_reports_ome_and_its_variable_list(tmp_path):
-    assert _check(tmp_path, OME) == [("E291", 1, 17), ("E291", 2, 16)]
+    assert _check(tmp_path, OME) == [("E291", 1, 15), ("E291", 2, 16)]  # 15: the `{`
 
 
 def test_check_reports_lowering_errors(tmp_path):

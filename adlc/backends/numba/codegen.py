@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adlc.backends.common import SchemaBindings, direct_branch
-from adlc.errors import AdlSemanticError, Diagnostic
+from adlc.errors import Diagnostic
 from adlc.ir import nodes as N
 from adlc.ir.nodes import Node
 from adlc.runtime import schemas as S
@@ -165,10 +165,6 @@ class _Gen(SchemaBindings):
         self.scopes.pop()
         self.ind -= 1
 
-    def fail(self, message: str, node: Node | None = None, hint: str | None = None) -> None:
-        span = self.prog.spans.get(node) if node is not None else None
-        kw = {"span": span} if span is not None else {}
-        self.diags.append(Diagnostic(message, code="E300", hint=hint, **kw))
 
     # --- collections ---------------------------------------------------------------------
     def plan_collections(self) -> list[Node]:
@@ -1075,8 +1071,7 @@ class _Gen(SchemaBindings):
                 before + [f"    kernel_{i}({inner})" for i in range(len(kernels))]
                 + after) + "\n"
         source = (header + PRELUDE + "\n" + "\n".join(self.consts) + "\n\n\n" + functions)
-        if self.diags:
-            raise AdlSemanticError(self.diags)
+        self.raise_errors()
         return GeneratedModule(source, "kernel", layout, self.schema.missing_reads_zero,
                                dict(self.object_columns))
 

@@ -36,7 +36,7 @@ from adlc.backends.numba.codegen import (  # the layout the runtime reads is sha
     _bases,
     symmetric_slots,
 )
-from adlc.errors import AdlSemanticError, Diagnostic
+from adlc.errors import Diagnostic
 from adlc.ir import nodes as N
 from adlc.ir.nodes import Node
 from adlc.runtime import schemas as S
@@ -132,10 +132,6 @@ class _Gen(SchemaBindings):
             self.columns[key] = f"a{len(self.columns)}_{_safe(key)}"
         return self.columns[key]
 
-    def fail(self, message: str, node: Node | None = None, hint: str | None = None) -> None:
-        span = self.prog.spans.get(node) if node is not None else None
-        kw = {"span": span} if span is not None else {}
-        self.diags.append(Diagnostic(message, code="E300", hint=hint, **kw))
 
     def buf(self, c: Node, attr: str) -> str:
         return f"c{self.coll_id[c]}_{_safe(attr)}"
@@ -939,8 +935,7 @@ class _Gen(SchemaBindings):
             self.emit(f"_record(t_buf, t_n, {t}, {layout.tables[t]['col0']}, R{t})")
         layout.n_rows, layout.n_bins = row, nbin
         layout.columns = list(self.columns)
-        if self.diags:
-            raise AdlSemanticError(self.diags)
+        self.raise_errors()
         return GeneratedModule(self.source(fills, records), "kernel", layout,
                                self.schema.missing_reads_zero, dict(self.object_columns))
 
