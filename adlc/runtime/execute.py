@@ -441,6 +441,7 @@ def _parallel(module, gen, inputs, items, jobs: int):
     from adlc.runtime.reader import close_kept, share_held, unshare_held
 
     global _POOL_JOB
+    _join_lingering()   # no thread of an earlier run is alive when this one forks
     # the files the parent opened to count their entries: the parent and (memory-mapped
     # ones) the forked workers read them without opening them again (~25 ms a file)
     share_held(inputs)
@@ -487,11 +488,22 @@ def _parallel(module, gen, inputs, items, jobs: int):
             feeder.close()
         stop.set()  # the batches still running stop before their next chunk
         pool.shutdown(wait=True, cancel_futures=True)
-        if manager is not None:  # no thread of this run outlives it (a later fork)
-            manager.join()
+        if manager is not None:
+            _LINGERING.append(manager)
         _POOL_JOB = None
         unshare_held()
         close_kept()
+
+
+# The pool threads of finished runs that were still joining their exiting workers (~5 ms):
+# the run's result does not wait for them; the next -j run joins them before it forks, and
+# concurrent.futures joins them at exit.
+_LINGERING: list = []
+
+
+def _join_lingering() -> None:
+    while _LINGERING:
+        _LINGERING.pop().join()
 
 
 def _fork_context():

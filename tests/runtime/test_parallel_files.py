@@ -138,3 +138,17 @@ def test_progress_without_a_total_ends_its_line() -> None:
     bar(100, 1.0)
     bar.end()  # the bar ended its line itself
     assert stream.getvalue().count("\n") == 1
+
+
+def test_a_runs_pool_thread_is_joined_before_the_next_run_forks(files) -> None:
+    from adlc.driver import run_analysis
+    from adlc.runtime import execute
+
+    adl, paths = files
+    run_analysis(adl, paths, chunk_size=2000, jobs=2)
+    first = list(execute._LINGERING)
+    assert len(first) == 1   # the result did not wait for the pool's thread
+    run_analysis(adl, paths, chunk_size=2000, jobs=2)
+    assert not first[0].is_alive() and execute._LINGERING[0] is not first[0]
+    execute._join_lingering()
+    assert execute._LINGERING == []
