@@ -1396,6 +1396,10 @@ class Lowerer:
             for t in v.args[1:]:
                 total = make("arith", (total, self.vec_member_sum(f, t, e)), ("+",))
             return total
+        if v.op == "vec_csum":  # a whole collection in ADD or sum(): over all its members
+            coll = v.args[0]
+            return make("reduce", (coll, make("attr", (elem(coll),), (f,)), N.const(0.0),
+                                   N.const(-1.0)), ("sum",), "num")
         self.error(f"{f}() of this four-vector is not defined", e.span, "E233")
         raise _Recovered()
 

@@ -325,3 +325,42 @@ def test_comb_reads_only_the_columns_it_uses(taus, tmp_path, branches_read, back
     run_analysis(adl, [str(taus[1])], schema="run2012", backend=backend)
     assert branches_read == {"Muon_pt", "Muon_eta", "Muon_phi", "Tau_pt", "Tau_eta",
                              "Tau_phi"} | extra
+
+
+@pytest.fixture(scope="module")
+def leptons(tmp_path_factory):
+    return generated_sample(tmp_path_factory, "corpus_forms3_q", N_EVENTS, "nanoaod", seed=29,
+                            branches=["Muon_pt", "Muon_charge", "Electron_pt",
+                                      "Electron_charge"])
+
+
+def test_charge_of_an_add_of_whole_collections(leptons, backend):
+    """exAddVec.adl's `q(cv)` with `cv = ADD(goodJets, goodEles)`: the charge of a four-vector
+    sum is the sum of its members' charges (as for `a + b`), here over every member of each
+    collection."""
+    from adlc.driver import run_analysis
+
+    d, path, ev = leptons
+    adl = d / f"qadd-{backend}.adl"
+    adl.write_text(textwrap.dedent("""
+        object mus
+          take Muon
+          select pT(Muon) > 10
+        object eles
+          take Electron
+          select pT(Electron) > 10
+        define cv = ADD(mus, eles)
+        region r
+          select q(cv) > 0
+          select q(cv) - q(mus[0]) == 0
+        """).lstrip("\n"))
+    result = run_analysis(adl, [str(path)], schema="nanoaod", backend=backend)
+    q = (np.asarray([np.sum(c[p > 10]) for c, p in zip(ev["Muon_charge"], ev["Muon_pt"],
+                                                         strict=True)])
+         + np.asarray([np.sum(c[p > 10]) for c, p in zip(ev["Electron_charge"],
+                                                          ev["Electron_pt"], strict=True)]))
+    first = np.asarray([c[p > 10][0] if np.sum(p > 10) else 0.0
+                        for c, p in zip(ev["Muon_charge"], ev["Muon_pt"], strict=True)])
+    assert 0 < np.sum(q > 0) < N_EVENTS
+    assert rows(result, "r") == [N_EVENTS, int(np.sum(q > 0)),
+                                 int(np.sum((q > 0) & (q - first == 0)))]
