@@ -33,3 +33,20 @@ def _kernel_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     # Compiled kernels go to one cache per test session, never the user's cache.
     cache = tmp_path_factory.getbasetemp() / "adlc-cache"
     monkeypatch.setenv("ADLC_CACHE_DIR", str(cache))
+
+
+@pytest.fixture
+def branches_read(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every branch name the reader asks uproot for, over a run (tests that count the
+    branches an analysis reads)."""
+    from adlc.runtime import reader
+
+    read: set[str] = set()
+    original = reader._read_plan
+
+    def spy(ttree, plan, item):  # noqa: ANN001, ANN202
+        read.update(plan.read)
+        return original(ttree, plan, item)
+
+    monkeypatch.setattr(reader, "_read_plan", spy)
+    return read

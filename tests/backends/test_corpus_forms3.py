@@ -295,22 +295,6 @@ def taus(tmp_path_factory):
     return generated_sample(tmp_path_factory, "corpus_forms3_taus", 500, "run2012", seed=3)
 
 
-@pytest.fixture
-def branches_read(monkeypatch):
-    """Every branch name the reader asks uproot for, over a run."""
-    from adlc.runtime import reader
-
-    read: set[str] = set()
-    original = reader._read_plan
-
-    def spy(ttree, plan, item):
-        read.update(plan.read)
-        return original(ttree, plan, item)
-
-    monkeypatch.setattr(reader, "_read_plan", spy)
-    return read
-
-
 @pytest.mark.parametrize(("histo", "extra"), [
     ("", set()),
     # the candidates' mass needs the members' four-vectors (the muon mass is fixed)

@@ -53,22 +53,6 @@ def test_a_define_used_by_a_region_stays_with_what_it_uses():
     assert [name for name, _ in out.defines] == ["e0"]
 
 
-@pytest.fixture
-def branches_read(monkeypatch):
-    """Every branch name the reader asks uproot for, over a run."""
-    from adlc.runtime import reader
-
-    read: set[str] = set()
-    original = reader._read_plan
-
-    def spy(ttree, plan, item):
-        read.update(plan.read)
-        return original(ttree, plan, item)
-
-    monkeypatch.setattr(reader, "_read_plan", spy)
-    return read
-
-
 @pytest.mark.parametrize(("opt", "expected"), [
     # jets' cut reads Jet_pt, centralJets' Jet_eta; MET is MET_pt as it is (no MET_phi)
     (True, {"Jet_pt", "Jet_eta", "MET_pt"}),
