@@ -312,6 +312,9 @@ class _Feeder:
         self.lock = threading.RLock()
         self.load = 0
         self.closed = False
+        # the pool's own thread, which joins the workers: once the pool is wound down early
+        # (shutdown(wait=False)), the pool forgets it and a later shutdown no longer waits
+        self.manager = None
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()    # from the futures' callbacks
         self.results: queue.SimpleQueue = queue.SimpleQueue()  # to the parent
         self.feed()  # the first submit forks the workers: before any thread of ours starts
@@ -329,6 +332,8 @@ class _Feeder:
                 batch = self.schedule.batch()
                 self.load += weight
                 future = self.pool.submit(_pool_work, batch)
+                self.manager = self.manager or getattr(self.pool, "_executor_manager_thread",
+                                                       None)
                 future.add_done_callback(
                     lambda f, b=batch, w=weight: self.inbox.put((b[0].index, len(b), w, f)))
             if self.schedule.exhausted and not self.closed:
@@ -457,14 +462,11 @@ def _parallel(module, gen, inputs, items, jobs: int):
     job = (module.__file__, module.__name__, gen)
     workers = min(jobs - 1, len(items) - 1)   # no worker that could get nothing to do
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    feeder = manager = None
+    feeder = None
     done: dict[int, tuple[int, list]] = {}   # index of the first item -> (items, parts)
     out = 0                                  # index of the next item to yield
     try:
         feeder = _Feeder(pool, _Schedule(items, workers + 1), workers)
-        # the pool's own thread, which joins the workers: once the feeder has wound the pool
-        # down early (shutdown(wait=False)), a later shutdown no longer waits for it
-        manager = getattr(pool, "_executor_manager_thread", None)
         while out < len(items):
             while not feeder.results.empty():
                 index, n, future = feeder.results.get()
@@ -488,8 +490,8 @@ def _parallel(module, gen, inputs, items, jobs: int):
             feeder.close()
         stop.set()  # the batches still running stop before their next chunk
         pool.shutdown(wait=True, cancel_futures=True)
-        if manager is not None:
-            _LINGERING.append(manager)
+        if feeder is not None and feeder.manager is not None:
+            _LINGERING.append(feeder.manager)
         _POOL_JOB = None
         unshare_held()
         close_kept()

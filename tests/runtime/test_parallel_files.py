@@ -152,3 +152,16 @@ def test_a_runs_pool_thread_is_joined_before_the_next_run_forks(files) -> None:
     assert not first[0].is_alive() and execute._LINGERING[0] is not first[0]
     execute._join_lingering()
     assert execute._LINGERING == []
+
+
+def test_the_pool_thread_is_kept_when_one_batch_takes_everything(files) -> None:
+    """Two items: the pool's first batch empties the schedule and the pool is wound down at
+    once; its thread is still joined before the next run forks."""
+    from adlc.driver import run_analysis
+    from adlc.runtime import execute
+
+    adl, paths = files
+    execute._join_lingering()
+    run_analysis(adl, [paths[0]], chunk_size=1500, jobs=2)   # 2500 events: 2 items
+    assert len(execute._LINGERING) == 1
+    execute._join_lingering()
