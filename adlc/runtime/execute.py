@@ -283,12 +283,16 @@ class _Schedule:
         self.next = hi
         return self.items[lo:hi]
 
+    def peek(self):
+        """The next item, not handed out, or None."""
+        return self.items[self.next] if self.next < len(self.items) else None
+
     def one(self):
         """The next single item, or None."""
-        if self.next >= len(self.items):
-            return None
-        self.next += 1
-        return self.items[self.next - 1]
+        item = self.peek()
+        if item is not None:
+            self.next += 1
+        return item
 
     @property
     def exhausted(self) -> bool:
@@ -324,8 +328,7 @@ class _Feeder:
     def feed(self) -> None:
         with self.lock:
             while not self.closed:
-                item = self.schedule.items[self.schedule.next] \
-                    if not self.schedule.exhausted else None
+                item = self.schedule.peek()
                 weight = 2 if item is not None and item.entry_stop is None else 1
                 if item is None or self.load + weight > 2 * self.workers:
                     break

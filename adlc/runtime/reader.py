@@ -445,42 +445,26 @@ def partition(inputs: InputSet, chunk_size: int, max_events: int | None = None) 
     if max_events is not None and max_events < 0:
         raise AdlUsageError.one(f"the number of events must not be negative, got {max_events}",
                                 code="E707")
-    if inputs.num_entries is None:
-        if max_events is not None:  # the budget is spread over the files in order
-            return partition(inputs.counted(), chunk_size, max_events)
-        return _partition_uncounted(inputs, chunk_size)
-    budget = inputs.num_entries if max_events is None else min(max_events, inputs.num_entries)
+    if inputs.num_entries is None and max_events is not None:
+        # the budget is spread over the files in order: every count is needed
+        inputs = inputs.counted()
     items: list[WorkItem] = []
-    global_start = 0
+    global_start: int | None = 0   # None once a file was not counted
     for k, f in enumerate(inputs.files):
-        stop_in_file = min(f.num_entries, budget - global_start)
-        for start in range(0, max(stop_in_file, 0), chunk_size):
-            stop = min(start + chunk_size, stop_in_file)
-            items.append(WorkItem(f.path, f.tree, start, stop, global_start + start, len(items),
-                                  inputs.aliases, file_index=k))
-        global_start += max(stop_in_file, 0)
-        if global_start >= budget:
-            break
-    return items
-
-
-def _partition_uncounted(inputs: InputSet, chunk_size: int) -> list[WorkItem]:
-    """partition's items where some files are not counted: one whole-file item for each of
-    them, cut into the same chunks when it is read (`file_items`)."""
-    items: list[WorkItem] = []
-    global_start: int | None = 0
-    for k, f in enumerate(inputs.files):
-        if f.num_entries is None:
-            items.append(WorkItem(f.path, f.tree, 0, None, 0, len(items), inputs.aliases,
-                                  chunk_size, k))
+        whole = WorkItem(f.path, f.tree, 0, None, 0, 0, inputs.aliases, chunk_size, k)
+        if f.num_entries is None:  # cut by the process that reads it (file_items)
+            items.append(replace(whole, index=len(items)))
             global_start = None
             continue
-        for start in range(0, f.num_entries, chunk_size):
-            items.append(WorkItem(f.path, f.tree, start, min(start + chunk_size, f.num_entries),
-                                  (global_start or 0) + start, len(items), inputs.aliases,
-                                  file_index=k))
+        offset = global_start or 0
+        n = f.num_entries if max_events is None else max(min(f.num_entries,
+                                                             max_events - offset), 0)
+        items += [replace(piece, global_start=offset + piece.entry_start, index=len(items) + j)
+                  for j, piece in enumerate(file_items(whole, n))]
         if global_start is not None:
-            global_start += f.num_entries
+            global_start += n
+        if max_events is not None and offset + n >= max_events:
+            break
     return items
 
 
